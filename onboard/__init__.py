@@ -1,0 +1,1 @@
+"""onboarding-paths: raw product events to onboarding actions."""
