@@ -1,2 +1,231 @@
+"""The `onboard` command line: parses arguments and calls the library; nothing else."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from onboard.as_of import dbt_as_of, now_to_the_hour, parse_as_of
+from onboard.dbt_runner import run_dbt
+from onboard.errors import OnboardError, UsageError
+from onboard.logs import configure_logging, log
+from onboard.warehouse import Target, resolve_target
+
+app = typer.Typer(
+    name="onboard",
+    help="onboarding-paths: raw product events -> validated, modelled onboarding actions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target", "-t", help="profiles.yml target (default: duckdb, or $ONBOARD_TARGET)."
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Compute every figure as of this UTC instant (ISO-8601). Default: now."
+    ),
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+) -> None:
+    """Logs go to stderr; ONBOARD_LOG_FORMAT=json makes them JSON lines."""
+    configure_logging(verbose)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder to write the raw tables and manifest.json to.")
+    ],
+    customers: Annotated[int, typer.Option(min=1, help="Customers to generate.")] = 1000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 42,
+    as_of: AsOfOption = None,
+    breaks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--break", help="FIELD:SHARE, e.g. plan_tier:0.3 drops plan_tier from 30% of signups."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write realistic raw tables (SPEC section 3) plus a manifest of the defects injected."""
+    from onboard.generate import GenerateOptions, parse_break
+    from onboard.generate import generate as run_generate
+
+    if fmt not in ("parquet", "csv"):
+        raise UsageError(f"--format {fmt}: expected parquet or csv")
+    options = GenerateOptions(
+        customers=customers,
+        seed=seed,
+        as_of=parse_as_of(as_of) if as_of else now_to_the_hour(),
+        fmt=fmt,  # type: ignore[arg-type]
+        breaks=tuple(parse_break(text) for text in breaks or ()),
+    )
+    with _progress() as progress:
+        task = progress.add_task("generate customers", total=customers)
+        manifest = run_generate(out_dir, options, lambda n: progress.advance(task, n))
+    events = manifest["events"]
+    log("generate.done", out_dir=out_dir, customers=customers, events=events["rows"])
+    console.print(
+        f"wrote {events['rows']:,} events for {customers:,} customers to {out_dir} "
+        f"(unusable {sum(events['unusable'].values()):,}, "
+        f"duplicates {events['duplicate_rows']:,}); "
+        f"manifest: {out_dir / 'manifest.json'}"
+    )
+
+
+@app.command()
+def load(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of events/accounts/... .csv or .parquet files.")
+    ],
+    append: Annotated[
+        bool, typer.Option("--append", help="Add rows instead of replacing the tables.")
+    ] = False,
+    target: TargetOption = None,
+) -> None:
+    """Load raw files into schema `raw`, as text, in one transaction; refuse only the unreadable."""
+    from onboard.load import load as run_load
+
+    resolved = resolve_target(target)
+    with _progress() as progress:
+        task = progress.add_task(f"load into {resolved.name}", total=None)
+        report = run_load(
+            directory, resolved, append=append, progress=lambda n: progress.advance(task, n)
+        )
+        progress.update(task, total=report.rows, completed=report.rows)
+    for table in report.tables:
+        log("load.table", table=table.table, file=table.file, rows=table.rows, mode=report.mode)
+        for problem, count in table.bad_values.items():
+            console.print(
+                f"  {table.file}: {count:,} rows with {problem} (kept; staging sets them aside)"
+            )
+        if table.extra_columns:
+            console.print(f"  {table.file}: ignored columns {', '.join(table.extra_columns)}")
+    for name in report.ignored_files:
+        console.print(f"  ignored {name} (not a raw table)")
+    console.print(
+        f"loaded {report.rows:,} rows into {resolved.describe()} "
+        f"({report.mode}, _loaded_at {report.loaded_at})"
+    )
+
+
+@app.command()
+def build(
+    as_of: AsOfOption = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models.")
+    ] = False,
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="dbt node selection.")
+    ] = None,
+    target: TargetOption = None,
+) -> None:
+    """Run `dbt build` (models, seeds, data and unit tests) as of an instant."""
+    resolved = resolve_target(target)
+    moment = parse_as_of(as_of) if as_of else None
+    _build(resolved, as_of=moment, full_refresh=full_refresh, select=select)
+
+
+def _build(
+    target: Target, as_of: datetime | None, full_refresh: bool = False, select: str | None = None
+) -> None:
+    variables: dict[str, object] = {"as_of": dbt_as_of(as_of)} if as_of else {}
+    extra = (["--full-refresh"] if full_refresh else []) + (["--select", select] if select else [])
+    code = run_dbt("build", target, variables, extra)
+    if code != 0:
+        raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="Customers to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    data_dir: Annotated[Path, typer.Option(help="Where the generated raw files go.")] = Path(
+        "data/demo"
+    ),
+    target: TargetOption = None,
+) -> None:
+    """Generate demo data, load it, build the project, and summarise."""
+    from onboard.summary import summarise
+
+    resolved = resolve_target(target)
+    as_of = now_to_the_hour()
+    generate(
+        data_dir,
+        customers=customers,
+        seed=seed,
+        as_of=as_of.isoformat(),
+        breaks=None,
+        fmt="parquet",
+    )
+    load(data_dir, append=False, target=target)
+    _build(resolved, as_of=as_of, full_refresh=True)
+    summary = summarise(resolved, as_of)
+    console.rule("onboarding-paths demo")
+    console.print(f"as of            {as_of:%Y-%m-%d %H:%M} UTC")
+    console.print(f"customers        {summary.customers:,}")
+    console.print(f"usable events    {summary.usable_events:,}")
+    reasons = ", ".join(
+        f"{reason} {count:,}" for reason, count in summary.unusable_by_reason.items()
+    )
+    console.print(
+        f"unusable events  {summary.unusable_events:,} ({reasons}) -> stg_product__events_unusable"
+    )
+    console.print(f"warehouse        {resolved.describe()}")
+    console.print("next             .venv/bin/onboard --help, or open the warehouse with duckdb")
+
+
 def main() -> None:
-    pass
+    """Console-script entry: user errors become one line and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except OnboardError as error:
+        console.print(f"onboard: error: {error}", style="red", markup=False, highlight=False)
+        sys.exit(error.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("onboard: aborted")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

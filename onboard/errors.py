@@ -14,4 +14,4 @@ class UsageError(OnboardError):
 
 
 class InputError(OnboardError):
-    """An input file or table cannot be read: names the file, row or column and what was expected."""
+    """An input cannot be read: names the file, row or column and what was expected."""

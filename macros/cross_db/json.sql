@@ -1,0 +1,63 @@
+{#-
+    JSON helpers. Raw properties are text that may be anything; these never raise on bad
+    JSON. A "json object" expression is the parsed object, or null when the text is not
+    a JSON object.
+-#}
+
+{% macro json_object_or_null(text_expr) -%}
+    {{ return(adapter.dispatch('json_object_or_null', 'onboarding_paths')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__json_object_or_null(text_expr) -%}
+    {{ onboard_udf('try_json_object') }}({{ text_expr }})
+{%- endmacro %}
+
+{% macro duckdb__json_object_or_null(text_expr) -%}
+    case
+        when json_valid({{ text_expr }}) and json_type({{ text_expr }}) = 'OBJECT'
+            then cast({{ text_expr }} as json)
+    end
+{%- endmacro %}
+
+{#- The value of key in a json object as text (strings unquoted); null when absent. -#}
+{% macro json_text(object_expr, key) -%}
+    {{ return(adapter.dispatch('json_text', 'onboarding_paths')(object_expr, key)) }}
+{%- endmacro %}
+
+{% macro default__json_text(object_expr, key) -%}
+    ({{ object_expr }} ->> '{{ key }}')
+{%- endmacro %}
+
+{% macro duckdb__json_text(object_expr, key) -%}
+    json_extract_string({{ object_expr }}, '$."{{ key }}"')
+{%- endmacro %}
+
+{#-
+    The JSON type of key in a json object, one of: string, integer, number (not an
+    integer), boolean, null, object, array; null when the key is absent.
+-#}
+{% macro json_kind(object_expr, key) -%}
+    {{ return(adapter.dispatch('json_kind', 'onboarding_paths')(object_expr, key)) }}
+{%- endmacro %}
+
+{% macro default__json_kind(object_expr, key) -%}
+    case jsonb_typeof({{ object_expr }} -> '{{ key }}')
+        when 'number' then
+            case when ({{ object_expr }} ->> '{{ key }}') ~ '^-?[0-9]+$' then 'integer' else 'number' end
+        else jsonb_typeof({{ object_expr }} -> '{{ key }}')
+    end
+{%- endmacro %}
+
+{% macro duckdb__json_kind(object_expr, key) -%}
+    case json_type({{ object_expr }}, '$."{{ key }}"')
+        when 'VARCHAR' then 'string'
+        when 'UBIGINT' then 'integer'
+        when 'BIGINT' then 'integer'
+        when 'HUGEINT' then 'integer'
+        when 'DOUBLE' then 'number'
+        when 'BOOLEAN' then 'boolean'
+        when 'NULL' then 'null'
+        when 'OBJECT' then 'object'
+        when 'ARRAY' then 'array'
+    end
+{%- endmacro %}

@@ -1,0 +1,54 @@
+{#-
+    Time helpers. Elapsed time is always an exact difference of epoch seconds:
+    dbt.datediff counts calendar boundaries, so "48 hours" would be wrong with it.
+-#}
+
+{% macro epoch_seconds(timestamp_expr) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'onboarding_paths')(timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds(timestamp_expr) -%}
+    extract(epoch from {{ timestamp_expr }})
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(timestamp_expr) -%}
+    epoch({{ timestamp_expr }})
+{%- endmacro %}
+
+{% macro spark__epoch_seconds(timestamp_expr) -%}
+    (unix_micros({{ timestamp_expr }}) / 1000000.0)
+{%- endmacro %}
+
+{#- Exact hours from start_expr to end_expr, fractional; negative when end is earlier. -#}
+{% macro hours_between(start_expr, end_expr) -%}
+    (({{ epoch_seconds(end_expr) }} - {{ epoch_seconds(start_expr) }}) / 3600.0)
+{%- endmacro %}
+
+{#-
+    Parse a text as a UTC timestamp; null when it cannot be parsed (never an error).
+    A text with an offset is converted to UTC; a text without one is taken as UTC.
+-#}
+{% macro try_cast_timestamp(text_expr) -%}
+    {{ return(adapter.dispatch('try_cast_timestamp', 'onboarding_paths')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_timestamp(text_expr) -%}
+    {{ onboard_udf('try_timestamp') }}({{ text_expr }})
+{%- endmacro %}
+
+{% macro duckdb__try_cast_timestamp(text_expr) -%}
+    cast(timezone('UTC', try_cast({{ text_expr }} as timestamptz)) as timestamp)
+{%- endmacro %}
+
+{% macro spark__try_cast_timestamp(text_expr) -%}
+    to_utc_timestamp(try_cast({{ text_expr }} as timestamp), 'UTC')
+{%- endmacro %}
+
+{#- The as_of var as a timestamp literal (UTC). Default: the moment the run started. -#}
+{% macro as_of() -%}
+    {%- set value = var('as_of', none) -%}
+    {%- if value is none or value == '' -%}
+        {%- set value = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+    {%- endif -%}
+    {{ try_cast_timestamp("'" ~ value ~ "'") }}
+{%- endmacro %}

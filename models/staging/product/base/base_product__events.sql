@@ -1,0 +1,106 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{#-
+    Incremental on _loaded_at: a run takes the event_ids that arrived since the last run and
+    re-decides each of them over all its raw copies, so a late or backfilled copy that wins
+    the de-duplication replaces the kept one, and the result equals a full refresh.
+-#}
+
+with
+
+raw_events as (
+    select * from {{ source('product', 'events') }}
+),
+
+candidates as (
+    select *
+    from raw_events
+    where
+        event_id <> ''
+    {% if is_incremental() %}
+        and event_id in (
+            select arrived.event_id
+            from raw_events as arrived
+            where arrived._loaded_at > (select max(this.last_loaded_at) from {{ this }} as this)
+        )
+    {% endif %}
+),
+
+parsed as (
+    select
+        event_id,
+        nullif(event_name, '') as event_name,
+        nullif(customer_id, '') as customer_id,
+        nullif(user_id, '') as user_id,
+        occurred_at as occurred_at_text,
+        {{ try_cast_timestamp('occurred_at') }} as occurred_at,
+        {{ try_cast_timestamp('received_at') }} as received_at,
+        nullif(properties, '') as properties,
+        _loaded_at
+    from candidates
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by
+                received_at asc nulls last,
+                occurred_at asc nulls last,
+                {{ bytewise('properties') }} asc nulls last,
+                {{ bytewise('event_name') }} asc nulls last,
+                {{ bytewise('customer_id') }} asc nulls last,
+                {{ bytewise('user_id') }} asc nulls last
+        ) as copy_number,
+        count(*) over (partition by event_id) as copies_received,
+        max(_loaded_at) over (partition by event_id) as last_loaded_at
+    from parsed
+),
+
+deduplicated as (
+    select
+        *,
+        {{ json_object_or_null("coalesce(properties, '{}')") }} as properties_object
+    from ranked
+    where copy_number = 1
+),
+
+classified as (
+    select
+        *,
+        case
+            when customer_id is null then 'null_customer_id'
+            when occurred_at is null then 'null_occurred_at'
+            when event_name is null or event_name not in ({{ tracking_plan_event_list() }})
+                then 'unknown_event_name'
+            when properties_object is null then 'invalid_properties'
+        end as unusable_reason
+    from deduplicated
+),
+
+final as (
+    select
+        event_id,
+        event_name,
+        customer_id,
+        user_id,
+        occurred_at,
+        received_at,
+        properties,
+        {{ tracking_plan_property_columns('properties_object', 'event_name') }},
+        unusable_reason,
+        case when unusable_reason is not null then occurred_at_text end as unusable_occurred_at_text,
+        copies_received,
+        last_loaded_at
+    from classified
+)
+
+select * from final

@@ -1,0 +1,91 @@
+"""Fixed word lists and codes the demo data is drawn from.
+
+Codes are indexes into these tuples; numpy arrays of codes become text only when a chunk
+is written, through `onboard.generate.text.pick`.
+"""
+
+from __future__ import annotations
+
+TIERS = ("free", "trial", "pro", "enterprise")
+FREE, TRIAL, PRO, ENTERPRISE = range(4)
+
+TRACKS = ("high_touch", "standard", "self_serve")
+HIGH_TOUCH, STANDARD, SELF_SERVE = range(3)
+
+# SPEC section 5 defaults of the `routing` var, used to report customers_by_track.
+HIGH_TOUCH_MIN_ARR = 25_000
+SELF_SERVE_MAX_ARR = 1_000
+SELF_SERVE_MAX_COMPANY_SIZE = 50
+
+SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
+TRIALING, ACTIVE, PAST_DUE, CANCELLED, DELETED = range(5)
+
+EMAIL_EVENT_TYPES = (
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "unsubscribed",
+    "spam_reported",
+)
+SENT, DELIVERED, OPENED, CLICKED, BOUNCED, UNSUBSCRIBED, SPAM_REPORTED = range(7)
+
+CAMPAIGNS = (
+    "onboarding_welcome",
+    "onboarding_import_data",
+    "onboarding_first_query",
+    "onboarding_query_tips",
+    "onboarding_invite_team",
+    "onboarding_integrations",
+    "onboarding_tutorial",
+    "onboarding_checkin",
+    "onboarding_recovery",
+    "onboarding_last_call",
+)
+
+FIRST_NAMES = (
+    "ada", "alan", "amara", "anna", "ben", "carla", "chen", "dana", "david", "elena",
+    "emma", "farid", "grace", "hana", "ivan", "jamal", "jia", "jonas", "julia", "kofi",
+    "lara", "leo", "lina", "luca", "maria", "mateo", "mei", "nadia", "noah", "olga",
+    "omar", "paula", "priya", "rafael", "ravi", "sara", "sofia", "tariq", "tom", "yuki",
+)  # fmt: skip
+LAST_NAMES = (
+    "adams", "ahmed", "baker", "becker", "brown", "chen", "costa", "davis", "diaz", "dubois",
+    "evans", "fischer", "garcia", "gupta", "hansen", "ito", "jensen", "kim", "kowalski", "lee",
+    "lopez", "martin", "meyer", "moreau", "nguyen", "novak", "okafor", "patel", "petrov",
+    "rossi", "sato", "schmidt", "silva", "smith", "tanaka", "wagner", "wang", "weber", "wong",
+    "young",
+)  # fmt: skip
+
+COMPANY_WORDS = (
+    "Acme", "Blue", "Bright", "Cedar", "Copper", "Delta", "Ember", "Falcon", "Granite",
+    "Harbor", "Helix", "Indigo", "Juniper", "Kite", "Lumen", "Maple", "Nimbus", "North",
+    "Orbit", "Pine", "Quartz", "River", "Signal", "Summit", "Tidal", "Vector", "Willow", "Zenith",
+)  # fmt: skip
+COMPANY_NOUNS = (
+    "Analytics", "Labs", "Systems", "Health", "Logistics", "Retail", "Capital", "Media",
+    "Robotics", "Foods", "Energy", "Software", "Studios", "Networks", "Works", "Partners",
+)  # fmt: skip
+COMPANY_SUFFIXES = ("Inc", "Ltd", "GmbH", "LLC", "BV", "SAS")
+
+INDUSTRIES = (
+    "software", "fintech", "healthcare", "retail", "manufacturing", "education",
+    "media", "logistics", "energy", "public_sector",
+)  # fmt: skip
+ROLES = ("analyst", "data_engineer", "engineer", "product_manager", "founder", "marketing", "ops")
+SIGNUP_SOURCES = ("web", "google_sso", "github_sso", "invite", "marketplace")
+UTM_SOURCES = ("google", "linkedin", "newsletter", "partner", "g2", "twitter")
+
+INTEGRATIONS = (
+    "salesforce", "hubspot", "slack", "snowflake", "bigquery", "postgres", "stripe", "zendesk",
+)  # fmt: skip
+
+CSM_OWNERS = ("Alice Moreno", "Brian Osei", "Chloe Park", "Daniel Weiss", "Esther Lund")
+AUDITORS = ("Dana Whitfield", "Marco Ruiz", "Priya Natarajan", "Tom Becker")
+
+# Unusable-row texts (SPEC section 4 reasons).
+UNKNOWN_EVENT_NAMES = ("signup_complete", "page_viewed", "Query_Run", "query-run", "app_opened")
+BAD_TIMESTAMPS = ("not-a-date", "2026-13-45T99:00:00Z", "yesterday", "1970-01-01 25:61")
+BAD_PROPERTIES = ("not json", "[1,2]", '"text"', "{bad")
+INVALID_TIERS = ("Pro", "Enterprise", "premium", "FREE")

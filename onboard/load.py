@@ -1,0 +1,279 @@
+"""`onboard load`: raw files (CSV or Parquet, named after the table) into schema `raw`.
+
+Raw is raw (SPEC section 3): every value is stored as text exactly as it came, and each row
+is stamped with `_loaded_at`. Only what cannot be read is refused (a missing file or column,
+an unreadable or empty file), before anything is written; all tables load in one
+transaction, so a refused load leaves the warehouse as it was. Bad values inside a readable
+file are kept and counted in the report; staging sets their rows aside with a reason.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.csv as pa_csv
+
+from onboard.errors import InputError, UsageError
+from onboard.raw_tables import (
+    FILE_FORMATS,
+    KEY_COLUMNS,
+    LOADED_AT_COLUMN,
+    RAW_TABLES,
+    TIMESTAMP_COLUMNS,
+)
+from onboard.warehouse import Target, connect
+
+COPY_BATCH_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One raw file found in the load folder."""
+
+    table: str
+    path: Path
+    fmt: str
+
+    @property
+    def reader(self) -> str:
+        """A DuckDB table function reading the file, every column as text."""
+        quoted = "'" + str(self.path).replace("'", "''") + "'"
+        if self.fmt == "parquet":
+            return f"read_parquet({quoted})"
+        return f"read_csv({quoted}, header = true, all_varchar = true, strict_mode = true)"
+
+
+@dataclass
+class TableLoad:
+    """What one table received."""
+
+    table: str
+    file: str
+    rows: int
+    bad_values: dict[str, int] = field(default_factory=dict)
+    extra_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """The outcome of one `onboard load`."""
+
+    target: str
+    mode: str
+    loaded_at: datetime
+    tables: list[TableLoad]
+    ignored_files: list[str]
+
+    @property
+    def rows(self) -> int:
+        return sum(table.rows for table in self.tables)
+
+
+def find_source_files(directory: Path, append: bool) -> tuple[list[SourceFile], list[str]]:
+    """The raw files in directory, and the names of the files it ignores."""
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a folder")
+    found: list[SourceFile] = []
+    for table in RAW_TABLES:
+        candidates = [directory / f"{table}.{fmt}" for fmt in FILE_FORMATS]
+        present = [path for path in candidates if path.is_file()]
+        if len(present) > 1:
+            raise InputError(
+                f"{directory}: both {present[0].name} and {present[1].name}; keep one per table"
+            )
+        if present:
+            found.append(SourceFile(table, present[0], present[0].suffix.lstrip(".")))
+        elif not append:
+            raise InputError(
+                f"{directory / (table + '.parquet')}: missing file (or {table}.csv); a full load "
+                "needs every raw table (use --append to load only some)"
+            )
+    if not found:
+        raise InputError(
+            f"{directory}: no raw files (expected {', '.join(RAW_TABLES)} as .csv or .parquet)"
+        )
+    known = {source.path.name for source in found}
+    ignored = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name not in known)
+    return found, ignored
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> TableLoad:
+    """Read a file's columns and count its rows and unparseable values; refuse the unreadable."""
+    name = source.path.name
+    if source.path.stat().st_size == 0:
+        raise InputError(f"{source.path}: empty file (expected a header and rows)")
+    try:
+        columns = [
+            row[0] for row in scratch.execute(f"describe select * from {source.reader}").fetchall()
+        ]
+    except duckdb.Error as error:
+        raise InputError(
+            f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}"
+        ) from None
+    expected = RAW_TABLES[source.table]
+    missing = [column for column in expected if column not in columns]
+    if missing:
+        raise InputError(
+            f"{source.path}: missing column {missing[0]} (expected: {', '.join(expected)})"
+        )
+    checks = [
+        f"count(*) filter (where coalesce({c}, '') = '') as \"{c} missing\""
+        for c in KEY_COLUMNS[source.table]
+    ]
+    checks += [
+        f"count(*) filter (where {c} is not null and {c} <> '' "
+        f'and try_cast({c} as timestamptz) is null) as "{c} not a timestamp"'
+        for c in TIMESTAMP_COLUMNS[source.table]
+    ]
+    text_columns = ", ".join(f"cast({c} as varchar) as {c}" for c in expected)
+    sql = (
+        f"select count(*) as rows, {', '.join(checks)} "
+        f"from (select {text_columns} from {source.reader})"
+    )
+    try:
+        cursor = scratch.execute(sql)
+        values = cursor.fetchone()
+        labels = [d[0] for d in cursor.description]
+    except duckdb.Error as error:
+        raise InputError(
+            f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}"
+        ) from None
+    assert values is not None
+    if values[0] == 0:
+        raise InputError(f"{source.path}: empty file (a header but no rows)")
+    bad = {label: int(count) for label, count in zip(labels[1:], values[1:], strict=True) if count}
+    extra = [column for column in columns if column not in expected]
+    return TableLoad(source.table, name, int(values[0]), bad, extra)
+
+
+def _select_sql(source: SourceFile, loaded_at: datetime) -> str:
+    columns = ", ".join(f"cast({c} as varchar) as {c}" for c in RAW_TABLES[source.table])
+    stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return (
+        f"select {columns}, cast('{stamp}' as timestamp) as {LOADED_AT_COLUMN} from {source.reader}"
+    )
+
+
+def _next_loaded_at(latest: datetime | None) -> datetime:
+    """Now (UTC, naive), strictly after the latest existing _loaded_at so a watermark moves on."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if latest is not None and latest >= now:
+        return latest + timedelta(microseconds=1)
+    return now
+
+
+def _create_sql(schema: str, table: str) -> str:
+    columns = ", ".join(f"{c} text" for c in RAW_TABLES[table])
+    return (
+        f"create table if not exists {schema}.{table} "
+        f"({columns}, {LOADED_AT_COLUMN} timestamp not null)"
+    )
+
+
+def _load_duckdb(target: Target, schema: str, sources: list[SourceFile], append: bool) -> datetime:
+    with connect(target) as connection:
+        connection.execute("begin transaction")
+        try:
+            connection.execute(f"create schema if not exists {schema}")
+            loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
+            for source in sources:
+                table = f"{schema}.{source.table}"
+                if not append:
+                    connection.execute(f"drop table if exists {table}")
+                connection.execute(_create_sql(schema, source.table))
+                connection.execute(f"insert into {table} " + _select_sql(source, loaded_at))
+            connection.execute("commit")
+        except Exception:
+            connection.execute("rollback")
+            raise
+    return loaded_at
+
+
+def _latest_loaded_at(connection: Any, schema: str, sources: list[SourceFile]) -> datetime | None:
+    """The latest _loaded_at already in the tables about to be loaded, if any."""
+    cursor = connection.cursor()
+    stamps: list[datetime] = []
+    for source in sources:
+        cursor.execute(
+            "select count(*) from information_schema.tables "
+            f"where table_schema = '{schema}' and table_name = '{source.table}'"
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(f"select max({LOADED_AT_COLUMN}) from {schema}.{source.table}")
+            value = cursor.fetchone()[0]
+            if value is not None:
+                stamps.append(value)
+    return max(stamps, default=None)
+
+
+def _load_postgres(
+    target: Target,
+    schema: str,
+    sources: list[SourceFile],
+    append: bool,
+    scratch: duckdb.DuckDBPyConnection,
+    progress: Callable[[int], None] | None,
+) -> datetime:
+    with connect(target) as connection:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"create schema if not exists {schema}")
+                loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
+                for source in sources:
+                    if not append:
+                        cursor.execute(f"drop table if exists {schema}.{source.table}")
+                    cursor.execute(_create_sql(schema, source.table))
+                    columns = ", ".join((*RAW_TABLES[source.table], LOADED_AT_COLUMN))
+                    copy_sql = (
+                        f"copy {schema}.{source.table} ({columns}) from stdin with (format csv)"
+                    )
+                    reader = scratch.execute(_select_sql(source, loaded_at)).fetch_record_batch(
+                        COPY_BATCH_ROWS
+                    )
+                    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+                    for batch in reader:
+                        buffer = io.BytesIO()
+                        pa_csv.write_csv(batch, buffer, write_options=options)
+                        buffer.seek(0)
+                        cursor.copy_expert(copy_sql, buffer)
+                        if progress:
+                            progress(batch.num_rows)
+            connection.commit()
+        except Exception:
+            connection.rollback()
+            raise
+    return loaded_at
+
+
+def load(
+    directory: Path,
+    target: Target,
+    append: bool = False,
+    schema: str = "raw",
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load the raw files of directory into target's raw schema; all or nothing."""
+    sources, ignored = find_source_files(directory, append)
+    scratch = duckdb.connect()
+    scratch.execute("set TimeZone = 'UTC'")
+    try:
+        tables = [inspect_source(scratch, source) for source in sources]
+        if target.type == "duckdb":
+            loaded_at = _load_duckdb(target, schema, sources, append)
+            if progress:
+                progress(sum(t.rows for t in tables))
+        else:
+            loaded_at = _load_postgres(target, schema, sources, append, scratch, progress)
+    finally:
+        scratch.close()
+    return LoadReport(target.name, "append" if append else "replace", loaded_at, tables, ignored)

@@ -1,0 +1,40 @@
+"""The raw data contract (SPEC section 3): the tables `onboard load` accepts and their columns."""
+
+from __future__ import annotations
+
+RAW_TABLES: dict[str, tuple[str, ...]] = {
+    "events": (
+        "event_id",
+        "event_name",
+        "customer_id",
+        "user_id",
+        "occurred_at",
+        "received_at",
+        "properties",
+    ),
+    "accounts": ("customer_id", "company_name", "arr", "csm_owner", "updated_at"),
+    "subscriptions": ("customer_id", "status", "trial_ends_at", "updated_at"),
+    "email_events": ("event_id", "customer_id", "campaign", "event_type", "occurred_at"),
+    "routing_audits": ("customer_id", "audited_track", "audited_at", "auditor"),
+}
+
+#: Columns that must hold a value for a row to be usable, per table.
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("event_id", "customer_id"),
+    "accounts": ("customer_id",),
+    "subscriptions": ("customer_id",),
+    "email_events": ("event_id", "customer_id"),
+    "routing_audits": ("customer_id",),
+}
+
+#: Columns that hold UTC timestamps as text, per table.
+TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("occurred_at", "received_at"),
+    "accounts": ("updated_at",),
+    "subscriptions": ("trial_ends_at", "updated_at"),
+    "email_events": ("occurred_at",),
+    "routing_audits": ("audited_at",),
+}
+
+FILE_FORMATS = ("parquet", "csv")
+LOADED_AT_COLUMN = "_loaded_at"

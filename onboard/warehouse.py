@@ -1,0 +1,114 @@
+"""One way to open the warehouse: the target of profiles.yml, DuckDB or PostgreSQL.
+
+The CLI and dbt read the same profiles.yml, so `--target postgres` means the same database
+to `onboard load` as to `dbt build`. Secrets come from environment variables through
+`env_var()` in profiles.yml and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from onboard.errors import UsageError
+from onboard.paths import PROFILES_FILE, PROJECT_DIR
+
+PROFILE_NAME = "onboarding_paths"
+SUPPORTED_TYPES = ("duckdb", "postgres")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A rendered profiles.yml output."""
+
+    name: str
+    type: str
+    settings: dict[str, Any]
+
+    @property
+    def duckdb_path(self) -> Path:
+        path = Path(str(self.settings["path"]))
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+    def describe(self) -> str:
+        """Where the warehouse is, without secrets."""
+        if self.type == "duckdb":
+            return f"duckdb file {self.duckdb_path}"
+        s = self.settings
+        return f"postgres {s.get('user')}@{s.get('host')}:{s.get('port')}/{s.get('dbname')}"
+
+
+def _env_var(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise UsageError(f"profiles.yml needs the environment variable {name}")
+    return value
+
+
+def _render(value: Any) -> Any:
+    if isinstance(value, str) and "{{" in value:
+        environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+        environment.filters["as_number"] = lambda text: int(text)
+        return environment.from_string(value).render(env_var=_env_var)
+    if isinstance(value, dict):
+        return {key: _render(item) for key, item in value.items()}
+    return value
+
+
+def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE) -> Target:
+    """The profiles.yml output called name (default: the profile's default target)."""
+    with profiles_file.open() as handle:
+        profile = yaml.safe_load(handle)[PROFILE_NAME]
+    outputs = profile["outputs"]
+    chosen = name or str(_render(profile["target"]))
+    if chosen not in outputs:
+        raise UsageError(
+            f"--target {chosen}: not a target of {profiles_file.name} "
+            f"(known: {', '.join(sorted(outputs))})"
+        )
+    settings = _render(outputs[chosen])
+    if settings["type"] not in SUPPORTED_TYPES:
+        raise UsageError(
+            f"--target {chosen}: type {settings['type']} is not supported by onboard "
+            f"(supported: {', '.join(SUPPORTED_TYPES)}); run dbt directly"
+        )
+    return Target(name=chosen, type=settings["type"], settings=settings)
+
+
+@contextmanager
+def connect(target: Target) -> Iterator[Any]:
+    """A DB-API connection to the target (duckdb or psycopg2), closed on exit."""
+    if target.type == "duckdb":
+        import duckdb
+
+        target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(str(target.duckdb_path))
+        connection.execute("set TimeZone = 'UTC'")
+    else:
+        import psycopg2
+
+        s = target.settings
+        try:
+            connection = psycopg2.connect(
+                host=s["host"],
+                port=int(s["port"]),
+                user=s["user"],
+                password=s.get("password") or None,
+                dbname=s["dbname"],
+                connect_timeout=10,
+                options="-c timezone=UTC",
+            )
+        except psycopg2.OperationalError as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise UsageError(f"cannot connect to {target.describe()}: {first_line}") from None
+    try:
+        yield connection
+    finally:
+        connection.close()
