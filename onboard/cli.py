@@ -57,6 +57,7 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=False,
+        disable=not console.is_terminal,
     )
 
 

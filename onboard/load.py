@@ -9,6 +9,7 @@ file are kept and counted in the report; staging sets their rows aside with a re
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,11 +43,35 @@ class SourceFile:
 
     @property
     def reader(self) -> str:
-        """A DuckDB table function reading the file, every column as text."""
-        quoted = "'" + str(self.path).replace("'", "''") + "'"
+        """A DuckDB table function reading the file, every column as text.
+
+        CSV is read with a fixed dialect (comma, double quotes, header row) and the header's
+        own names: no sniffing, so a ragged row or an open quote is an error, not a guess.
+        """
         if self.fmt == "parquet":
-            return f"read_parquet({quoted})"
-        return f"read_csv({quoted}, header = true, all_varchar = true, strict_mode = true)"
+            return f"read_parquet({_sql_text(str(self.path))})"
+        columns = ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in csv_header(self.path))
+        return (
+            f"read_csv({_sql_text(str(self.path))}, auto_detect = false, header = true, "
+            f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"null_padding = false, columns = {{{columns}}})"
+        )
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names in the first line of a CSV file."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), [])
+    if not header:
+        raise InputError(f"{path}: empty file (expected a header and rows)")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputError(f"{path}: column {duplicated[0]} appears twice in the header")
+    return header
 
 
 @dataclass
@@ -104,7 +129,13 @@ def find_source_files(directory: Path, append: bool) -> tuple[list[SourceFile], 
 
 
 def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    """DuckDB's reason in one line: the error and, for CSV, the line and what was expected."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    kept = [lines[0].removeprefix("Invalid Input Error: ")]
+    kept += [line for line in lines[1:4] if line.startswith(("Expected", "Original Line"))]
+    return "; ".join(kept)
 
 
 def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> TableLoad:

@@ -1,0 +1,123 @@
+"""Shared fixtures: small raw folders, throwaway DuckDB warehouses, the CLI as a process."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from onboard.raw_tables import RAW_TABLES
+from onboard.warehouse import Target
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ONBOARD = str(Path(sys.executable).parent / "onboard")
+
+SMALL_RAW: dict[str, list[dict[str, str | None]]] = {
+    "events": [
+        {
+            "event_id": "e1",
+            "event_name": "signup_completed",
+            "customer_id": "c1",
+            "user_id": "u1",
+            "occurred_at": "2026-03-01T10:00:00Z",
+            "received_at": "2026-03-01T10:00:01Z",
+            "properties": '{"email": "ann@acme.io", "plan_tier": "pro"}',
+        },
+        {
+            "event_id": "e2",
+            "event_name": "query_run",
+            "customer_id": "c1",
+            "user_id": "u1",
+            "occurred_at": "not-a-date",
+            "received_at": "2026-03-02T10:00:01Z",
+            "properties": None,
+        },
+    ],
+    "accounts": [
+        {
+            "customer_id": "c1",
+            "company_name": "Acme",
+            "arr": "12000",
+            "csm_owner": "bo",
+            "updated_at": "2026-03-01T00:00:00Z",
+        }
+    ],
+    "subscriptions": [
+        {
+            "customer_id": "c1",
+            "status": "active",
+            "trial_ends_at": None,
+            "updated_at": "2026-03-01T00:00:00Z",
+        }
+    ],
+    "email_events": [
+        {
+            "event_id": "m1",
+            "customer_id": "c1",
+            "campaign": "day1",
+            "event_type": "sent",
+            "occurred_at": "2026-03-01T11:00:00Z",
+        }
+    ],
+    "routing_audits": [
+        {
+            "customer_id": "c1",
+            "audited_track": "standard",
+            "audited_at": "2026-03-05T00:00:00Z",
+            "auditor": "zoe",
+        }
+    ],
+}
+
+
+def write_csv_table(path: Path, table: str, rows: list[dict[str, str | None]]) -> Path:
+    """Write rows as the CSV of a raw table (None becomes an empty field)."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(RAW_TABLES[table]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return path
+
+
+@pytest.fixture
+def small_raw_dir(tmp_path: Path) -> Path:
+    """A folder with the five raw tables as small CSV files."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for table, rows in SMALL_RAW.items():
+        write_csv_table(folder / f"{table}.csv", table, rows)
+    return folder
+
+
+@pytest.fixture
+def duckdb_target(tmp_path: Path) -> Target:
+    """A DuckDB target in a throwaway file."""
+    path = tmp_path / "warehouse.duckdb"
+    return Target("duckdb", "duckdb", {"type": "duckdb", "path": str(path), "schema": "main"})
+
+
+def query(target: Target, sql: str) -> list[tuple]:
+    """Rows of sql against a DuckDB target (read-only)."""
+    with duckdb.connect(str(target.duckdb_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def run_onboard(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run the onboard CLI as a user would; returns the completed process (text output)."""
+    return subprocess.run(
+        [ONBOARD, *args],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
