@@ -106,7 +106,9 @@ def _arr(rng: np.random.Generator, segment: np.ndarray, tier: np.ndarray) -> np.
     )
     dollars = np.round(paying / 100) * 100
     dollars = np.where(segment == HIGH_TOUCH, np.maximum(dollars, 25_000), dollars)
-    dollars = np.where((segment == STANDARD) & (tier == PRO), np.clip(dollars, 1_000, 24_900), dollars)
+    dollars = np.where(
+        (segment == STANDARD) & (tier == PRO), np.clip(dollars, 1_000, 24_900), dollars
+    )
     return np.where(rng.random(n) < ARR_UNKNOWN_SHARE, np.nan, dollars)
 
 
@@ -129,7 +131,10 @@ def _size_forms(rng: np.random.Generator, n: int) -> np.ndarray:
     u = rng.random(n)
     malformed = SIZE_AS_STRING + rng.integers(0, 3, n)
     return np.select(
-        [u < COMPANY_SIZE_ABSENT_SHARE, u < COMPANY_SIZE_ABSENT_SHARE + COMPANY_SIZE_MALFORMED_SHARE],
+        [
+            u < COMPANY_SIZE_ABSENT_SHARE,
+            u < COMPANY_SIZE_ABSENT_SHARE + COMPANY_SIZE_MALFORMED_SHARE,
+        ],
         [SIZE_ABSENT, malformed],
         SIZE_VALID,
     ).astype(np.int8)

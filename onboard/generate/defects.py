@@ -27,7 +27,12 @@ import pyarrow.compute as pc
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.rows import TIME_NULL, UNUSABLE_REASONS, EventRows
 from onboard.generate.text import DAY, HOUR, json_string, pick
-from onboard.generate.vocabulary import BAD_PROPERTIES, BAD_TIMESTAMPS, INVALID_TIERS, UNKNOWN_EVENT_NAMES
+from onboard.generate.vocabulary import (
+    BAD_PROPERTIES,
+    BAD_TIMESTAMPS,
+    INVALID_TIERS,
+    UNKNOWN_EVENT_NAMES,
+)
 
 # (event, property) -> share of rows where the property is left out
 TOLERATED_ABSENT = {
@@ -73,14 +78,18 @@ def break_properties(
         if batch.name == "plan_changed" and "to_tier" in batch.properties:
             invalid = rng.random(n) < INVALID_TO_TIER_SHARE
             wrong = json_string(pick(INVALID_TIERS, rng.integers(0, len(INVALID_TIERS), n)))
-            batch.properties["to_tier"] = pc.if_else(pa.array(invalid), wrong, batch.properties["to_tier"])
+            batch.properties["to_tier"] = pc.if_else(
+                pa.array(invalid), wrong, batch.properties["to_tier"]
+            )
         for key in required.get(batch.name, ()):
             if key in breaks:
                 removed[(key, batch.name)] += _drop(batch, key, rng.random(n) < breaks[key])
     return removed
 
 
-def arrive(rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], as_of: int) -> EventRows:
+def arrive(
+    rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], as_of: int
+) -> EventRows:
     """Set received_at: normal delays, late arrivals, future-dated occurred_at."""
     n = len(rows)
     occurred = rows.occurred.copy()
@@ -126,11 +135,15 @@ def unusable(
     )
     time_text = np.where(
         reason == UNUSABLE_REASONS.index("null_occurred_at"),
-        np.where(rng.random(total) < 0.5, TIME_NULL, 2 + rng.integers(0, len(BAD_TIMESTAMPS), total)),
+        np.where(
+            rng.random(total) < 0.5, TIME_NULL, 2 + rng.integers(0, len(BAD_TIMESTAMPS), total)
+        ),
         copies.time_text,
     ).astype(np.int8)
     unknown = reason == UNUSABLE_REASONS.index("unknown_event_name")
-    unknown_code = len(names) - len(UNKNOWN_EVENT_NAMES) + rng.integers(0, len(UNKNOWN_EVENT_NAMES), total)
+    unknown_code = (
+        len(names) - len(UNKNOWN_EVENT_NAMES) + rng.integers(0, len(UNKNOWN_EVENT_NAMES), total)
+    )
     invalid = pa.array(reason == UNUSABLE_REASONS.index("invalid_properties"))
     bad_properties = pick(BAD_PROPERTIES, rng.integers(0, len(BAD_PROPERTIES), total))
     return copies.with_(

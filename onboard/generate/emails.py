@@ -77,7 +77,9 @@ def email_events(
     """The chunk's email_events, ordered by occurred_at."""
     n = len(customers)
     send_at = _send_times(rng, customers)
-    activated_at = np.where(reached[:, activation_step] == NOT_REACHED, np.inf, reached[:, activation_step])
+    activated_at = np.where(
+        reached[:, activation_step] == NOT_REACHED, np.inf, reached[:, activation_step]
+    )
     planned = (send_at <= as_of) & (send_at <= activated_at[:, None] + DAY)
     # unsubscribe or spam report after one of the sends; later sends are cancelled
     u = rng.random(n)
@@ -101,7 +103,12 @@ def email_events(
         (customer, campaign, np.full(sends, SENT), sent_at),
         (customer, campaign, np.where(delivered, DELIVERED, BOUNCED), result_at),
         (customer[opened], campaign[opened], np.full(int(opened.sum()), OPENED), opened_at[opened]),
-        (customer[clicked], campaign[clicked], np.full(int(clicked.sum()), CLICKED), clicked_at[clicked]),
+        (
+            customer[clicked],
+            campaign[clicked],
+            np.full(int(clicked.sum()), CLICKED),
+            clicked_at[clicked],
+        ),
         (leaver, after[leaver], leave_type[leaver], leave_at[leaver]),
     ]
     who, what, kind, at = (np.concatenate(column) for column in zip(*parts, strict=True))
@@ -113,7 +120,9 @@ def email_events(
     rows = rows[np.argsort(at[rows], kind="stable")]
     table = pa.table(
         {
-            "event_id": padded(EMAIL_ID_PREFIX, chunk_index * EMAILS_PER_CHUNK_LIMIT + seq[rows], EMAIL_ID_DIGITS),
+            "event_id": padded(
+                EMAIL_ID_PREFIX, chunk_index * EMAILS_PER_CHUNK_LIMIT + seq[rows], EMAIL_ID_DIGITS
+            ),
             "customer_id": customers.customer_id.take(pa.array(who[rows])),
             "campaign": pick(CAMPAIGNS, what[rows]),
             "event_type": pick(EMAIL_EVENT_TYPES, kind[rows]),

@@ -150,7 +150,9 @@ def _milestone_properties(
         absent = pa.array(rng.random(n) < 0.15)
         return {"invitee_email": pc.if_else(absent, NULL_STRING, json_string(invitee))}
     if name == "integration_connected":
-        return {"integration": json_string(pick(INTEGRATIONS, rng.integers(0, len(INTEGRATIONS), n)))}
+        return {
+            "integration": json_string(pick(INTEGRATIONS, rng.integers(0, len(INTEGRATIONS), n)))
+        }
     return {}
 
 
@@ -167,15 +169,21 @@ def milestone_events(
         again, again_at = _spread(rng, first, until, np.where(has, repeats, 0))
         customer = np.concatenate([np.flatnonzero(has), again])
         batch = _batch(rng, customers, name, customer, np.concatenate([first[has], again_at]))
-        batches.append(replace(batch, properties=_milestone_properties(rng, customers, name, customer)))
+        batches.append(
+            replace(batch, properties=_milestone_properties(rng, customers, name, customer))
+        )
     return batches
 
 
-def sessions(rng: np.random.Generator, customers: Customers, until: np.ndarray, as_of: int) -> EventBatch:
+def sessions(
+    rng: np.random.Generator, customers: Customers, until: np.ndarray, as_of: int
+) -> EventBatch:
     """session_started: one right after signup, then more over the customer's active days."""
     n = len(customers)
     at_signup = np.flatnonzero(rng.random(n) < SIGNUP_SESSION_SHARE)
-    first_at = np.minimum(customers.signup_at[at_signup] + rng.integers(0, 300, len(at_signup)), as_of)
+    first_at = np.minimum(
+        customers.signup_at[at_signup] + rng.integers(0, 300, len(at_signup)), as_of
+    )
     span_days = (until - customers.signup_at) / DAY
     count = rng.poisson(SESSIONS_PER_DAY * customers.engagement * span_days)
     later, later_at = _spread(rng, customers.signup_at, until, count)
@@ -184,7 +192,12 @@ def sessions(rng: np.random.Generator, customers: Customers, until: np.ndarray, 
 
 
 def page_views(
-    rng: np.random.Generator, customers: Customers, until: np.ndarray, name: str, share: float, mean_extra: float
+    rng: np.random.Generator,
+    customers: Customers,
+    until: np.ndarray,
+    name: str,
+    share: float,
+    mean_extra: float,
 ) -> EventBatch:
     """`name` (a page view) for `share` of the customers, 1 + Poisson(mean_extra) times each."""
     n = len(customers)
@@ -202,7 +215,9 @@ def support_tickets(
     customer, opened_at = _spread(rng, customers.signup_at, until, count)
     rows = len(customer)
     ordinal = np.arange(rows) - np.repeat(np.cumsum(count) - count, count) + 1
-    ticket = json_string(concat("T-", customers.customer_id.take(pa.array(customer)), "-", json_integer(ordinal)))
+    ticket = json_string(
+        concat("T-", customers.customer_id.take(pa.array(customer)), "-", json_integer(ordinal))
+    )
     resolved_at = opened_at + (rng.lognormal(np.log(20.0), 1.2, rows) * HOUR).astype(np.int64)
     resolved = (rng.random(rows) < RESOLVED_SHARE) & (resolved_at <= as_of)
     reopened_at = resolved_at + rng.integers(HOUR, 5 * DAY, rows)

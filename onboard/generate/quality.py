@@ -48,9 +48,15 @@ def is_valid(values: pa.Array, prop: Property, plan: TrackingPlan) -> np.ndarray
     if prop.type == "email":
         inner = pc.utf8_slice_codeunits(values, 1, -1)
         matches = pc.fill_null(pc.match_substring_regex(inner, plan.email_pattern), False)
-        return _quoted(values) & np.asarray(matches) & np.asarray(pc.fill_null(pc.ends_with(values, '"'), False))
+        return (
+            _quoted(values)
+            & np.asarray(matches)
+            & np.asarray(pc.fill_null(pc.ends_with(values, '"'), False))
+        )
     if prop.type in INTEGER_PATTERNS:
-        return np.asarray(pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS[prop.type]), False))
+        return np.asarray(
+            pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS[prop.type]), False)
+        )
     empty = pc.is_in(values, value_set=pa.array(['""', "null"], pa.string()))
     return np.asarray(pc.invert(pc.fill_null(empty, True)))
 
@@ -64,7 +70,9 @@ def property_values(batch: EventBatch, key: str) -> pa.Array:
 def broken_required(batch: EventBatch, plan: TrackingPlan) -> dict[str, int]:
     """Per required property of the batch's event: rows where it is absent, null, empty or malformed."""
     return {
-        f"{batch.name}.{prop.name}": int((~is_valid(property_values(batch, prop.name), prop, plan)).sum())
+        f"{batch.name}.{prop.name}": int(
+            (~is_valid(property_values(batch, prop.name), prop, plan)).sum()
+        )
         for prop in plan.required(batch.name)
     }
 
@@ -76,7 +84,9 @@ def malformed_optional(batch: EventBatch, plan: TrackingPlan) -> dict[str, int]:
         if prop.required or prop.type == "text":
             continue
         values = property_values(batch, prop.name)
-        present = np.asarray(values.is_valid()) & ~np.asarray(pc.fill_null(pc.equal(values, "null"), False))
+        present = np.asarray(values.is_valid()) & ~np.asarray(
+            pc.fill_null(pc.equal(values, "null"), False)
+        )
         counts[f"{batch.name}.{prop.name}"] = int((present & ~is_valid(values, prop, plan)).sum())
     return counts
 
@@ -100,7 +110,9 @@ def current_tiers(signups: EventBatch, plan_changes: EventBatch) -> np.ndarray:
 def company_sizes(signups: EventBatch) -> np.ndarray:
     """company_size per customer as SPEC reads it: a JSON integer >= 1, else 0 (null)."""
     values = property_values(signups, "company_size")
-    valid = pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS["positive_integer"]), False)
+    valid = pc.fill_null(
+        pc.match_substring_regex(values, INTEGER_PATTERNS["positive_integer"]), False
+    )
     size = np.zeros(len(signups), dtype=np.int64)
     size[signups.customer] = np.asarray(pc.cast(pc.if_else(valid, values, "0"), pa.int64()))
     return size
@@ -115,5 +127,7 @@ def route(tier: np.ndarray, arr: np.ndarray, company_size: np.ndarray) -> np.nda
         & (arr_or_zero < SELF_SERVE_MAX_ARR)
         & (company_size < SELF_SERVE_MAX_COMPANY_SIZE)
     )
-    track = np.select([tier < 0, high_touch, self_serve], [STANDARD, HIGH_TOUCH, SELF_SERVE], STANDARD)
+    track = np.select(
+        [tier < 0, high_touch, self_serve], [STANDARD, HIGH_TOUCH, SELF_SERVE], STANDARD
+    )
     return track.astype(np.int8)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from onboard.generate.events import NULL_STRING, EventBatch
-from onboard.generate.text import concat, iso_seconds, json_objects, json_integer, padded
+from onboard.generate.text import concat, iso_seconds, json_integer, json_objects, padded
 from onboard.generate.vocabulary import BAD_TIMESTAMPS, UNKNOWN_EVENT_NAMES
 
 EVENT_COLUMNS = (
@@ -88,7 +88,9 @@ def event_names(plan_events: tuple[str, ...]) -> tuple[str, ...]:
     return (*plan_events, *UNKNOWN_EVENT_NAMES)
 
 
-def clean_rows(rng: np.random.Generator, batches: list[EventBatch], names: tuple[str, ...]) -> EventRows:
+def clean_rows(
+    rng: np.random.Generator, batches: list[EventBatch], names: tuple[str, ...]
+) -> EventRows:
     """Usable rows from the batches, numbered 0..n-1; received_at is set later (defects)."""
     properties = []
     for batch in batches:
@@ -119,11 +121,15 @@ def _occurred_text(rows: EventRows) -> pa.Array:
     bad = rows.time_text >= 2
     if not bad.any():
         return text
-    bad_text = pa.array(BAD_TIMESTAMPS, pa.string()).take(pa.array(np.maximum(rows.time_text - 2, 0)))
+    bad_text = pa.array(BAD_TIMESTAMPS, pa.string()).take(
+        pa.array(np.maximum(rows.time_text - 2, 0))
+    )
     return pc.if_else(pa.array(bad), bad_text, text)
 
 
-def to_table(rows: EventRows, customer_id: pa.Array, names: tuple[str, ...], chunk_index: int) -> pa.Table:
+def to_table(
+    rows: EventRows, customer_id: pa.Array, names: tuple[str, ...], chunk_index: int
+) -> pa.Table:
     """The raw events table (every column text), ordered by received_at as an extract would be."""
     rows = rows.take(np.argsort(rows.received, kind="stable"))
     customer_text = customer_id.take(pa.array(rows.customer))
@@ -133,7 +139,9 @@ def to_table(rows: EventRows, customer_id: pa.Array, names: tuple[str, ...], chu
         "event_id": padded(EVENT_ID_PREFIX, event_number, EVENT_ID_DIGITS, null=rows.seq < 0),
         "event_name": pa.array(names, pa.string()).take(pa.array(rows.name)),
         "customer_id": pc.if_else(
-            pa.array(reason == UNUSABLE_REASONS.index("null_customer_id")), NULL_STRING, customer_text
+            pa.array(reason == UNUSABLE_REASONS.index("null_customer_id")),
+            NULL_STRING,
+            customer_text,
         ),
         "user_id": concat(customer_text, "-u", json_integer(rows.user, null=rows.user == 0)),
         "occurred_at": _occurred_text(rows),

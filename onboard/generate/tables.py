@@ -71,7 +71,9 @@ def accounts(
     rows = np.concatenate([latest, earlier])
     is_older = np.repeat([False, True], [len(latest), len(earlier)])
     arr_rows = np.where(is_older, older_arr[rows], arr[rows])
-    updated_rows = np.where(is_older, updated[rows] - rng.integers(HOUR, 60 * DAY, len(rows)), updated[rows])
+    updated_rows = np.where(
+        is_older, updated[rows] - rng.integers(HOUR, 60 * DAY, len(rows)), updated[rows]
+    )
     index = pa.array(rows)
     return pa.table(
         {
@@ -85,7 +87,11 @@ def accounts(
 
 
 def subscriptions(
-    rng: np.random.Generator, customers: Customers, present: np.ndarray, older: np.ndarray, as_of: int
+    rng: np.random.Generator,
+    customers: Customers,
+    present: np.ndarray,
+    older: np.ndarray,
+    as_of: int,
 ) -> pa.Table:
     """subscriptions rows: trialing for the trial tier (trial_ends_at = signup + 14 days), else
     mostly active, with past_due (3 %), cancelled (5 %) and deleted (1 %)."""
@@ -107,11 +113,15 @@ def subscriptions(
     latest, earlier = np.flatnonzero(present), np.flatnonzero(older)
     rows = np.concatenate([latest, earlier])
     is_older = np.repeat([False, True], [len(latest), len(earlier)])
-    updated_rows = np.where(is_older, updated[rows] - rng.integers(HOUR, 30 * DAY, len(rows)), updated[rows])
+    updated_rows = np.where(
+        is_older, updated[rows] - rng.integers(HOUR, 30 * DAY, len(rows)), updated[rows]
+    )
     return pa.table(
         {
             "customer_id": customers.customer_id.take(pa.array(rows)),
-            "status": pick(SUBSCRIPTION_STATUSES, np.where(is_older, older_status[rows], status[rows])),
+            "status": pick(
+                SUBSCRIPTION_STATUSES, np.where(is_older, older_status[rows], status[rows])
+            ),
             "trial_ends_at": iso_seconds(trial_ends[rows], null=~was_trial[rows]),
             "updated_at": iso_seconds(updated_rows),
         }
@@ -154,4 +164,3 @@ def routing_audits(
             "auditor": pick(AUDITORS, rng.integers(0, len(AUDITORS), m)),
         }
     )
-

@@ -38,9 +38,13 @@ def iso_seconds(epoch: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pc.binary_join_element_wise(date_text, _clock().take(pa.array(epoch - day * DAY)), "")
 
 
-def padded(prefix: str, numbers: np.ndarray, width: int, null: np.ndarray | None = None) -> pa.Array:
+def padded(
+    prefix: str, numbers: np.ndarray, width: int, null: np.ndarray | None = None
+) -> pa.Array:
     """`prefix` + each number left-padded with zeros to `width` digits; null where `null`."""
-    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, np.int64), mask=null), pa.string()), width, "0")
+    digits = pc.utf8_lpad(
+        pc.cast(pa.array(np.asarray(numbers, np.int64), mask=null), pa.string()), width, "0"
+    )
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
@@ -65,12 +69,15 @@ def json_integer(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array
 
 
 def json_objects(fields: Mapping[str, pa.Array], rows: int) -> pa.Array:
-    """A JSON object text per row from JSON value texts per key (a null value leaves the key out)."""
+    """A JSON object text per row from JSON value texts per key (null leaves the key out)."""
     if not fields:
         return pa.array(np.full(rows, "{}", dtype=object), pa.string())
-    members = [concat(f'"{key}":', values) for key, values in fields.items()]
-    body = pc.binary_join_element_wise(*members, ",", null_handling="skip")
-    return concat("{", body, "}")
+    # `binary_join_element_wise(..., null_handling="skip")` would be the natural call, but
+    # pyarrow 26 drops the rows where every member is null; so each member carries its
+    # leading comma, absent ones become "", and the first comma is cut off.
+    members = [pc.fill_null(concat(f',"{key}":', values), "") for key, values in fields.items()]
+    body = concat(*members) if len(members) > 1 else members[0]
+    return concat("{", pc.utf8_slice_codeunits(body, 1), "}")
 
 
 def money(dollars: np.ndarray, null: np.ndarray) -> pa.Array:
