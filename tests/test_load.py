@@ -177,7 +177,7 @@ def test_unreadable_parquet_is_refused(small_raw_dir: Path, duckdb_target: Targe
 
 def test_both_csv_and_parquet_of_one_table_is_refused(small_raw_dir: Path, duckdb_target: Target):
     pq.write_table(pa.table({"customer_id": ["c1"]}), small_raw_dir / "accounts.parquet")
-    with pytest.raises(InputError, match="both accounts.parquet and accounts.csv"):
+    with pytest.raises(InputError, match=r"both accounts\.parquet and accounts\.csv"):
         load(small_raw_dir, duckdb_target)
 
 

@@ -1,0 +1,21 @@
+{#- Continuous percentile (interpolated, like percentile_cont) of expr, as an aggregate. -#}
+{% macro percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'onboarding_paths')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__percentile_cont(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__percentile_cont(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{#- Share numerator / denominator as a fraction; null when the denominator is 0. -#}
+{% macro safe_share(numerator, denominator) -%}
+    case when {{ denominator }} > 0 then {{ numerator }} * 1.0 / {{ denominator }} end
+{%- endmacro %}

@@ -1,0 +1,56 @@
+-- why a customer must not get onboarding sends (SPEC section 6), the first reason that holds
+with
+
+customers as (
+    select * from {{ ref('int_customers_signed_up') }}
+),
+
+subscriptions as (
+    select * from {{ ref('stg_billing__subscriptions') }}
+),
+
+emails as (
+    select * from {{ ref('int_customer_emails_summarised') }}
+),
+
+scored as (
+    select * from {{ ref('int_customers_scored') }}
+),
+
+reasons as (
+    select
+        customers.customer_id,
+        subscriptions.status as subscription_status,
+        emails.is_frequency_capped,
+        case
+            when subscriptions.status = 'deleted' then 'deleted'
+            when subscriptions.status = 'cancelled' then 'churned'
+            when emails.has_opted_out then 'unsubscribed'
+            when subscriptions.status = 'past_due' then 'payment_failed'
+            when
+                subscriptions.status = 'trialing'
+                and subscriptions.trial_ends_at < {{ as_of() }}
+                then 'trial_expired'
+            when scored.is_activated then 'activated'
+        end as suppression_reason
+    from customers
+    inner join scored
+        on customers.customer_id = scored.customer_id
+    inner join emails
+        on customers.customer_id = emails.customer_id
+    left join subscriptions
+        on customers.customer_id = subscriptions.customer_id
+),
+
+final as (
+    select
+        customer_id,
+        subscription_status,
+        suppression_reason,
+        suppression_reason is not null as suppress_onboarding,
+        coalesce(suppression_reason <> 'activated', false) as global_suppression,
+        is_frequency_capped as frequency_capped
+    from reasons
+)
+
+select * from final

@@ -1,0 +1,14 @@
+-- usable product events that had occurred by as_of (received later still counts: SPEC section 9)
+with
+
+events as (
+    select * from {{ ref('stg_product__events') }}
+),
+
+final as (
+    select *
+    from events
+    where occurred_at <= {{ as_of() }}
+)
+
+select * from final

@@ -1,0 +1,159 @@
+"""The whole pipeline on generated data: generate -> load -> dbt build, and incremental staging."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from onboard.generate import GenerateOptions, generate
+from onboard.load import load
+from onboard.warehouse import Target
+
+from .conftest import query, run_onboard
+
+pytestmark = pytest.mark.slow
+
+AS_OF = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("generated")
+    manifest = generate(folder, GenerateOptions(customers=1500, seed=7, as_of=AS_OF))
+    return folder, manifest
+
+
+def _target(path: Path) -> Target:
+    return Target("duckdb", "duckdb", {"type": "duckdb", "path": str(path), "schema": "main"})
+
+
+def _build(path: Path, *extra: str) -> None:
+    result = run_onboard(
+        "build", "--as-of", AS_OF.isoformat(), *extra, env={"ONBOARD_DUCKDB_PATH": str(path)}
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_build_of_generated_data_passes_and_sets_aside_exactly_the_manifests_unusable_rows(
+    generated: tuple[Path, dict], tmp_path: Path
+):
+    folder, manifest = generated
+    warehouse = tmp_path / "w.duckdb"
+    load(folder, _target(warehouse))
+
+    _build(warehouse)
+
+    target = _target(warehouse)
+    unusable = dict(
+        query(
+            target,
+            "select reason, count(*) from main_staging.stg_product__events_unusable group by 1",
+        )
+    )
+    assert unusable == {reason: n for reason, n in manifest["events"]["unusable"].items() if n}
+    usable = dict(
+        query(
+            target, "select event_name, count(*) from main_staging.stg_product__events group by 1"
+        )
+    )
+    assert usable == {
+        name: n for name, n in manifest["events"]["usable_by_event_name"].items() if n
+    }
+    assert sum(usable.values()) == manifest["events"]["usable"]
+    duplicates = query(
+        target, "select sum(copies_received - 1) from main_staging.base_product__events"
+    )
+    assert duplicates == [(manifest["events"]["duplicate_rows"],)]
+
+
+def _backfilled_copies(events: pa.Table) -> pa.Table:
+    """Copies of events received a second earlier, with other properties: backfilled rows."""
+    received = pc.strptime(events["received_at"], "%Y-%m-%dT%H:%M:%SZ", "s")
+    earlier = pc.strftime(
+        pc.subtract(received, pa.scalar(1, pa.duration("s"))), "%Y-%m-%dT%H:%M:%SZ"
+    )
+    properties = pc.replace_substring(
+        pc.fill_null(events["properties"], "{}"), "{", '{"backfilled": true, ', max_replacements=1
+    )
+    properties = pc.replace_substring(properties, ", }", "}")
+    index = events.schema.get_field_index
+    return events.set_column(index("received_at"), "received_at", earlier).set_column(
+        index("properties"), "properties", properties
+    )
+
+
+def _split_events(folder: Path, out: Path) -> list[Path]:
+    """Three loads cut by received_at; the third also brings 25 backfilled copies of early events."""
+    events = pq.read_table(folder / "events.parquet")
+    received = events["received_at"]
+    first = pc.or_kleene(pc.is_null(received), pc.less_equal(received, "2026-02-20T00:00:00Z"))
+    second = pc.and_(
+        pc.greater(received, "2026-02-20T00:00:00Z"),
+        pc.less_equal(received, "2026-03-08T00:00:00Z"),
+    )
+    third = pc.greater(received, "2026-03-08T00:00:00Z")
+    early = (
+        events.filter(pc.and_(first, pc.is_valid(events["event_id"])))
+        .filter(pc.is_valid(received))
+        .slice(0, 25)
+    )
+    parts = [
+        events.filter(first),
+        events.filter(second),
+        pa.concat_tables([events.filter(third), _backfilled_copies(early)]),
+    ]
+    paths = []
+    for index, part in enumerate(parts, start=1):
+        part_dir = out / f"load{index}"
+        part_dir.mkdir()
+        pq.write_table(part, part_dir / "events.parquet")
+        paths.append(part_dir)
+    for name in ("accounts", "subscriptions", "email_events", "routing_audits"):
+        shutil.copy(folder / f"{name}.parquet", paths[0] / f"{name}.parquet")
+    return paths
+
+
+def test_incremental_staging_over_three_loads_equals_a_full_refresh(
+    generated: tuple[Path, dict], tmp_path: Path
+):
+    folder, _ = generated
+    loads = _split_events(folder, tmp_path)
+    warehouse = tmp_path / "w.duckdb"
+    target = _target(warehouse)
+    for index, part in enumerate(loads):
+        load(part, target, append=index > 0)
+        _build(warehouse, "--select", "staging")
+
+    compared = ("base_product__events", "stg_product__events_unusable")
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema incremental_copy")
+        for model in compared:
+            connection.execute(
+                f"create table incremental_copy.{model} as select * from main_staging.{model}"
+            )
+    _build(warehouse, "--select", "staging", "--full-refresh")
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        backfilled = connection.execute(
+            "select count(*) from main_staging.base_product__events where properties like '%backfilled%'"
+        ).fetchone()
+        assert backfilled == (25,)
+        for model in compared:
+            full, incremental = (
+                connection.execute(f"select count(*) from {schema}.{model}").fetchone()
+                for schema in ("main_staging", "incremental_copy")
+            )
+            assert full == incremental
+            differing = connection.execute(
+                f"select count(*) from ((select * from main_staging.{model} except all "
+                f"select * from incremental_copy.{model}) union all (select * from incremental_copy.{model} "
+                f"except all select * from main_staging.{model}))"
+            ).fetchone()
+            assert differing == (0,), model
