@@ -109,9 +109,7 @@ def find_source_files(directory: Path, append: bool) -> tuple[list[SourceFile], 
         candidates = [directory / f"{table}.{fmt}" for fmt in FILE_FORMATS]
         present = [path for path in candidates if path.is_file()]
         if len(present) > 1:
-            raise InputError(
-                f"{directory}: both {present[0].name} and {present[1].name}; keep one per table"
-            )
+            raise InputError(f"{directory}: both {present[0].name} and {present[1].name}; keep one per table")
         if present:
             found.append(SourceFile(table, present[0], present[0].suffix.lstrip(".")))
         elif not append:
@@ -120,9 +118,7 @@ def find_source_files(directory: Path, append: bool) -> tuple[list[SourceFile], 
                 "needs every raw table (use --append to load only some)"
             )
     if not found:
-        raise InputError(
-            f"{directory}: no raw files (expected {', '.join(RAW_TABLES)} as .csv or .parquet)"
-        )
+        raise InputError(f"{directory}: no raw files (expected {', '.join(RAW_TABLES)} as .csv or .parquet)")
     known = {source.path.name for source in found}
     ignored = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name not in known)
     return found, ignored
@@ -144,19 +140,13 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
     if source.path.stat().st_size == 0:
         raise InputError(f"{source.path}: empty file (expected a header and rows)")
     try:
-        columns = [
-            row[0] for row in scratch.execute(f"describe select * from {source.reader}").fetchall()
-        ]
+        columns = [row[0] for row in scratch.execute(f"describe select * from {source.reader}").fetchall()]
     except duckdb.Error as error:
-        raise InputError(
-            f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}"
-        ) from None
+        raise InputError(f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}") from None
     expected = RAW_TABLES[source.table]
     missing = [column for column in expected if column not in columns]
     if missing:
-        raise InputError(
-            f"{source.path}: missing column {missing[0]} (expected: {', '.join(expected)})"
-        )
+        raise InputError(f"{source.path}: missing column {missing[0]} (expected: {', '.join(expected)})")
     checks = [
         f"count(*) filter (where coalesce({c}, '') = '') as \"{c} missing\""
         for c in KEY_COLUMNS[source.table]
@@ -167,18 +157,13 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
         for c in TIMESTAMP_COLUMNS[source.table]
     ]
     text_columns = ", ".join(f"cast({c} as varchar) as {c}" for c in expected)
-    sql = (
-        f"select count(*) as rows, {', '.join(checks)} "
-        f"from (select {text_columns} from {source.reader})"
-    )
+    sql = f"select count(*) as rows, {', '.join(checks)} from (select {text_columns} from {source.reader})"
     try:
         cursor = scratch.execute(sql)
         values = cursor.fetchone()
         labels = [d[0] for d in cursor.description]
     except duckdb.Error as error:
-        raise InputError(
-            f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}"
-        ) from None
+        raise InputError(f"{source.path}: unreadable {source.fmt.upper()}: {_first_line(error)}") from None
     assert values is not None
     if values[0] == 0:
         raise InputError(f"{source.path}: empty file (a header but no rows)")
@@ -190,9 +175,7 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
 def _select_sql(source: SourceFile, loaded_at: datetime) -> str:
     columns = ", ".join(f"cast({c} as varchar) as {c}" for c in RAW_TABLES[source.table])
     stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return (
-        f"select {columns}, cast('{stamp}' as timestamp) as {LOADED_AT_COLUMN} from {source.reader}"
-    )
+    return f"select {columns}, cast('{stamp}' as timestamp) as {LOADED_AT_COLUMN} from {source.reader}"
 
 
 def _next_loaded_at(latest: datetime | None) -> datetime:
@@ -205,10 +188,7 @@ def _next_loaded_at(latest: datetime | None) -> datetime:
 
 def _create_sql(schema: str, table: str) -> str:
     columns = ", ".join(f"{c} text" for c in RAW_TABLES[table])
-    return (
-        f"create table if not exists {schema}.{table} "
-        f"({columns}, {LOADED_AT_COLUMN} timestamp not null)"
-    )
+    return f"create table if not exists {schema}.{table} ({columns}, {LOADED_AT_COLUMN} timestamp not null)"
 
 
 def _load_duckdb(target: Target, schema: str, sources: list[SourceFile], append: bool) -> datetime:
@@ -265,9 +245,7 @@ def _load_postgres(
                         cursor.execute(f"drop table if exists {schema}.{source.table}")
                     cursor.execute(_create_sql(schema, source.table))
                     columns = ", ".join((*RAW_TABLES[source.table], LOADED_AT_COLUMN))
-                    copy_sql = (
-                        f"copy {schema}.{source.table} ({columns}) from stdin with (format csv)"
-                    )
+                    copy_sql = f"copy {schema}.{source.table} ({columns}) from stdin with (format csv)"
                     reader = scratch.execute(_select_sql(source, loaded_at)).fetch_record_batch(
                         COPY_BATCH_ROWS
                     )

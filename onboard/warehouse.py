@@ -70,8 +70,7 @@ def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE)
     chosen = name or str(_render(profile["target"]))
     if chosen not in outputs:
         raise UsageError(
-            f"--target {chosen}: not a target of {profiles_file.name} "
-            f"(known: {', '.join(sorted(outputs))})"
+            f"--target {chosen}: not a target of {profiles_file.name} (known: {', '.join(sorted(outputs))})"
         )
     settings = _render(outputs[chosen])
     if settings["type"] not in SUPPORTED_TYPES:

@@ -108,6 +108,19 @@ def query(target: Target, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def run_dbt(*args: str, warehouse: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the venv's dbt from the repo root against a DuckDB file."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "ONBOARD_DUCKDB_PATH": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_onboard(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:

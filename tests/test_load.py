@@ -15,9 +15,7 @@ from onboard.warehouse import Target
 from .conftest import SMALL_RAW, query, run_onboard, write_csv_table
 
 
-def test_full_load_keeps_every_value_as_text_and_stamps_loaded_at(
-    small_raw_dir: Path, duckdb_target: Target
-):
+def test_full_load_keeps_every_value_as_text_and_stamps_loaded_at(small_raw_dir: Path, duckdb_target: Target):
     report = load(small_raw_dir, duckdb_target)
 
     assert [(t.table, t.rows) for t in report.tables] == [
@@ -27,9 +25,7 @@ def test_full_load_keeps_every_value_as_text_and_stamps_loaded_at(
         ("email_events", 1),
         ("routing_audits", 1),
     ]
-    rows = query(
-        duckdb_target, "select event_id, occurred_at, properties from raw.events order by event_id"
-    )
+    rows = query(duckdb_target, "select event_id, occurred_at, properties from raw.events order by event_id")
     assert rows == [
         ("e1", "2026-03-01T10:00:00Z", '{"email": "ann@acme.io", "plan_tier": "pro"}'),
         ("e2", "not-a-date", None),
@@ -50,16 +46,12 @@ def test_full_load_keeps_every_value_as_text_and_stamps_loaded_at(
     assert query(duckdb_target, "select count(distinct _loaded_at) from raw.events") == [(1,)]
 
 
-def test_bad_values_inside_a_readable_file_are_kept_and_reported(
-    small_raw_dir: Path, duckdb_target: Target
-):
+def test_bad_values_inside_a_readable_file_are_kept_and_reported(small_raw_dir: Path, duckdb_target: Target):
     report = load(small_raw_dir, duckdb_target)
 
     events = report.tables[0]
     assert events.bad_values == {"occurred_at not a timestamp": 1}
-    assert query(
-        duckdb_target, "select count(*) from raw.events where occurred_at = 'not-a-date'"
-    ) == [(1,)]
+    assert query(duckdb_target, "select count(*) from raw.events where occurred_at = 'not-a-date'") == [(1,)]
 
 
 def test_parquet_with_typed_columns_is_stored_as_text(small_raw_dir: Path, duckdb_target: Target):
@@ -82,9 +74,7 @@ def test_parquet_with_typed_columns_is_stored_as_text(small_raw_dir: Path, duckd
     ]
 
 
-def test_append_adds_rows_with_a_later_loaded_at(
-    small_raw_dir: Path, duckdb_target: Target, tmp_path: Path
-):
+def test_append_adds_rows_with_a_later_loaded_at(small_raw_dir: Path, duckdb_target: Target, tmp_path: Path):
     load(small_raw_dir, duckdb_target)
     more = tmp_path / "more"
     more.mkdir()
@@ -93,9 +83,7 @@ def test_append_adds_rows_with_a_later_loaded_at(
     report = load(more, duckdb_target, append=True)
 
     assert [(t.table, t.rows) for t in report.tables] == [("events", 1)]
-    rows = query(
-        duckdb_target, "select event_id, _loaded_at from raw.events order by _loaded_at, event_id"
-    )
+    rows = query(duckdb_target, "select event_id, _loaded_at from raw.events order by _loaded_at, event_id")
     assert [r[0] for r in rows] == ["e1", "e2", "e3"]
     assert rows[2][1] > rows[0][1]
     assert query(duckdb_target, "select count(*) from raw.accounts") == [(1,)]
@@ -119,21 +107,13 @@ def _assert_refused_and_unchanged(folder: Path, target: Target, message: str) ->
 def test_missing_file_is_refused_naming_it(small_raw_dir: Path, duckdb_target: Target):
     load(small_raw_dir, duckdb_target)
     (small_raw_dir / "subscriptions.csv").unlink()
-    write_csv_table(
-        small_raw_dir / "events.csv", "events", [{**SMALL_RAW["events"][0], "event_id": "new"}]
-    )
-    _assert_refused_and_unchanged(
-        small_raw_dir, duckdb_target, "subscriptions.parquet: missing file"
-    )
+    write_csv_table(small_raw_dir / "events.csv", "events", [{**SMALL_RAW["events"][0], "event_id": "new"}])
+    _assert_refused_and_unchanged(small_raw_dir, duckdb_target, "subscriptions.parquet: missing file")
 
 
-def test_missing_column_is_refused_naming_file_and_column(
-    small_raw_dir: Path, duckdb_target: Target
-):
+def test_missing_column_is_refused_naming_file_and_column(small_raw_dir: Path, duckdb_target: Target):
     load(small_raw_dir, duckdb_target)
-    (small_raw_dir / "accounts.csv").write_text(
-        "customer_id,company_name,csm_owner,updated_at\nc1,A,b,x\n"
-    )
+    (small_raw_dir / "accounts.csv").write_text("customer_id,company_name,csm_owner,updated_at\nc1,A,b,x\n")
     _assert_refused_and_unchanged(small_raw_dir, duckdb_target, "accounts.csv: missing column arr")
 
 
@@ -158,9 +138,7 @@ def test_missing_column_is_refused_naming_file_and_column(
         ),
     ],
 )
-def test_unreadable_or_empty_csv_is_refused(
-    small_raw_dir, duckdb_target, file_name, content, message
-):
+def test_unreadable_or_empty_csv_is_refused(small_raw_dir, duckdb_target, file_name, content, message):
     load(small_raw_dir, duckdb_target)
     (small_raw_dir / file_name).write_text(content)
     _assert_refused_and_unchanged(small_raw_dir, duckdb_target, message)
@@ -170,9 +148,7 @@ def test_unreadable_parquet_is_refused(small_raw_dir: Path, duckdb_target: Targe
     load(small_raw_dir, duckdb_target)
     (small_raw_dir / "accounts.csv").unlink()
     (small_raw_dir / "accounts.parquet").write_bytes(b"PAR1 this is not parquet")
-    _assert_refused_and_unchanged(
-        small_raw_dir, duckdb_target, "accounts.parquet: unreadable PARQUET"
-    )
+    _assert_refused_and_unchanged(small_raw_dir, duckdb_target, "accounts.parquet: unreadable PARQUET")
 
 
 def test_both_csv_and_parquet_of_one_table_is_refused(small_raw_dir: Path, duckdb_target: Target):
@@ -188,9 +164,7 @@ def test_a_folder_that_does_not_exist_is_a_usage_error(tmp_path: Path, duckdb_ta
 
 def test_cli_reports_a_refusal_in_one_line_with_exit_code_2(small_raw_dir: Path, tmp_path: Path):
     (small_raw_dir / "events.csv").write_text("event_id,event_name\ne1,x\n")
-    result = run_onboard(
-        "load", str(small_raw_dir), env={"ONBOARD_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
-    )
+    result = run_onboard("load", str(small_raw_dir), env={"ONBOARD_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"onboard: error: {small_raw_dir / 'events.csv'}: missing column customer_id "

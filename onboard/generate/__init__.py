@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from onboard.errors import UsageError
 from onboard.generate.chunk import Run, build_chunk, chunk_numbers
 from onboard.generate.emails import EMAIL_COLUMNS
 from onboard.generate.manifest import MANIFEST_FILE, TABLES, Tally, build_manifest, write_manifest
@@ -64,6 +65,8 @@ def generate(
     check_options(options)
     plan = load_tracking_plan()
     run = Run.from_options(options, plan)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     _clear(out_dir)
     tally = Tally()

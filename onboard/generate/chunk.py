@@ -65,9 +65,7 @@ class Run:
             id_width=max(MIN_ID_DIGITS, len(str(options.customers))),
             plan=plan,
             names=event_names(plan.event_names),
-            required={
-                name: tuple(p.name for p in plan.required(name)) for name in plan.event_names
-            },
+            required={name: tuple(p.name for p in plan.required(name)) for name in plan.event_names},
             breaks={b.field: b.share for b in options.breaks},
         )
 
@@ -118,9 +116,7 @@ def build_chunk(run: Run, index: int, number: np.ndarray) -> ChunkResult:
     reasons = np.bincount(broken.defect - 1, minlength=len(UNUSABLE_REASONS))
     tally.unusable.update(dict(zip(UNUSABLE_REASONS, reasons.tolist(), strict=True)))
     by_name = np.bincount(clean.name, minlength=len(run.plan.event_names))
-    tally.usable_by_event_name.update(
-        dict(zip(run.plan.event_names, by_name.tolist(), strict=True))
-    )
+    tally.usable_by_event_name.update(dict(zip(run.plan.event_names, by_name.tolist(), strict=True)))
     tally.late = int((clean.received - clean.occurred >= DAY).sum())
     tally.future_dated = int((clean.occurred - clean.received > HOUR).sum())
 
@@ -140,13 +136,9 @@ def build_chunk(run: Run, index: int, number: np.ndarray) -> ChunkResult:
     tables = {
         "events": events,
         "accounts": accounts(rng_tables, customers, has_account, older_account, track, as_of),
-        "subscriptions": subscriptions(
-            rng_tables, customers, has_subscription, older_subscription, as_of
-        ),
+        "subscriptions": subscriptions(rng_tables, customers, has_subscription, older_subscription, as_of),
         "email_events": emails.table,
-        "routing_audits": routing_audits(
-            rng_tables, customers, track, as_of - run.history_seconds, as_of
-        ),
+        "routing_audits": routing_audits(rng_tables, customers, track, as_of - run.history_seconds, as_of),
     }
     tally.table_rows.update({name: table.num_rows for name, table in tables.items()})
     return ChunkResult(tables, tally)

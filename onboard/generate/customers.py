@@ -1,8 +1,8 @@
 """Customer profiles: signup moment, plan tier, ARR, company size, email, team and activity.
 
 Each customer is drawn from an intended segment (the onboarding track it should route to
-under SPEC section 6) so that the track shares land near high_touch 10 %, standard 64 %,
-self_serve 26 %. ARR and tiers are the customer's *current* state; a plan change (about
+under SPEC section 6) so that the track shares land near high_touch 10 %, standard 65 %,
+self_serve 25 %. ARR and tiers are the customer's *current* state; a plan change (about
 5 % of customers) is drawn backwards from it: the signup tier is the tier before the change.
 """
 
@@ -34,7 +34,7 @@ from onboard.generate.vocabulary import (
     UTM_SOURCES,
 )
 
-SEGMENT_SHARES = (0.10, 0.64, 0.26)  # high_touch, standard, self_serve
+SEGMENT_SHARES = (0.10, 0.67, 0.23)  # high_touch, standard, self_serve
 ARR_UNKNOWN_SHARE = 0.05
 COMPANY_SIZE_ABSENT_SHARE = 0.10
 COMPANY_SIZE_MALFORMED_SHARE = 0.01
@@ -106,9 +106,7 @@ def _arr(rng: np.random.Generator, segment: np.ndarray, tier: np.ndarray) -> np.
     )
     dollars = np.round(paying / 100) * 100
     dollars = np.where(segment == HIGH_TOUCH, np.maximum(dollars, 25_000), dollars)
-    dollars = np.where(
-        (segment == STANDARD) & (tier == PRO), np.clip(dollars, 1_000, 24_900), dollars
-    )
+    dollars = np.where((segment == STANDARD) & (tier == PRO), np.clip(dollars, 1_000, 24_900), dollars)
     return np.where(rng.random(n) < ARR_UNKNOWN_SHARE, np.nan, dollars)
 
 

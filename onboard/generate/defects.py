@@ -1,6 +1,7 @@
 """Everything that makes the demo data raw: schema breaks, arrival times, duplicates, unusable rows.
 
-- Schema breaks (on the clean batches, before JSON): a small tolerated share of
+- Schema breaks (on the clean batches, before JSON): a small tolerated share (a fixed
+  count per chunk, never above 0.6 % of the event's rows, so never above validation's 1 %) of
   integration_connected without `integration`, support_ticket_opened without `ticket_id`
   and plan_changed with an invalid `to_tier`; plus every `--break FIELD:SHARE`, which drops
   FIELD from each event requiring it with probability SHARE (Bernoulli per row).
@@ -12,7 +13,8 @@
 - Duplicates: about 1 % of the usable events are sent again: same event_id and content,
   later received_at (<= as_of).
 - Unusable rows: extra copies of random non-signup usable events with a fresh event_id and
-  exactly one defect, about 0.08 % of the usable events per reason. Never duplicated.
+  exactly one defect: a fixed 0.06-0.1 % of the chunk's usable events per reason, 0.4 %
+  in all. Never duplicated.
 """
 
 from __future__ import annotations
@@ -40,12 +42,23 @@ TOLERATED_ABSENT = {
     ("support_ticket_opened", "ticket_id"): 0.003,
 }
 INVALID_TO_TIER_SHARE = 0.004
+MAX_TOLERATED_SHARE = 0.006
 LATE_SHARE = 0.02
 FUTURE_DATED_SHARE = 0.0005
 NEVER_FUTURE_DATED = ("signup_completed", "plan_changed")
 DUPLICATE_SHARE = 0.01
-UNUSABLE_SHARE = 0.0008  # per reason
+# share of the usable events copied as unusable rows, per reason (UNUSABLE_REASONS order)
+UNUSABLE_SHARES = (0.0006, 0.0007, 0.0009, 0.0008, 0.001)
 MAX_NORMAL_DELAY = 900  # seconds
+
+
+def _exactly(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    """A mask of about share x n random rows (rounded), never more than 0.6 % of them:
+    a tolerated break stays under validation's 1 % at any size."""
+    count = min(round(share * n), int(MAX_TOLERATED_SHARE * n))
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.permutation(n)[:count]] = True
+    return mask
 
 
 def _drop(batch: EventBatch, key: str, selected: np.ndarray) -> int:
@@ -74,22 +87,18 @@ def break_properties(
         n = len(batch)
         for (event_name, key), share in TOLERATED_ABSENT.items():
             if batch.name == event_name:
-                _drop(batch, key, rng.random(n) < share)
+                _drop(batch, key, _exactly(rng, n, share))
         if batch.name == "plan_changed" and "to_tier" in batch.properties:
-            invalid = rng.random(n) < INVALID_TO_TIER_SHARE
+            invalid = _exactly(rng, n, INVALID_TO_TIER_SHARE)
             wrong = json_string(pick(INVALID_TIERS, rng.integers(0, len(INVALID_TIERS), n)))
-            batch.properties["to_tier"] = pc.if_else(
-                pa.array(invalid), wrong, batch.properties["to_tier"]
-            )
+            batch.properties["to_tier"] = pc.if_else(pa.array(invalid), wrong, batch.properties["to_tier"])
         for key in required.get(batch.name, ()):
             if key in breaks:
                 removed[(key, batch.name)] += _drop(batch, key, rng.random(n) < breaks[key])
     return removed
 
 
-def arrive(
-    rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], as_of: int
-) -> EventRows:
+def arrive(rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], as_of: int) -> EventRows:
     """Set received_at: normal delays, late arrivals, future-dated occurred_at."""
     n = len(rows)
     occurred = rows.occurred.copy()
@@ -115,35 +124,27 @@ def duplicates(rng: np.random.Generator, rows: EventRows, as_of: int) -> EventRo
     return copies.with_(received=copies.received + gap)
 
 
-def unusable(
-    rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], first_seq: int
-) -> EventRows:
+def unusable(rng: np.random.Generator, rows: EventRows, names: tuple[str, ...], first_seq: int) -> EventRows:
     """Extra unusable rows: copies of random non-signup rows with one defect each.
 
     Fresh event numbers start at `first_seq`; null_event_id rows have none (-1).
     """
     candidates = np.flatnonzero(rows.name != names.index("signup_completed"))
-    counts = rng.binomial(len(rows), UNUSABLE_SHARE, len(UNUSABLE_REASONS))
+    counts = np.array([int(share * len(rows)) for share in UNUSABLE_SHARES], dtype=np.int64)
     if len(candidates) == 0:
         counts[:] = 0
     source = rng.choice(candidates, int(counts.sum())) if counts.sum() else np.zeros(0, np.int64)
     copies = rows.take(source)
     total = len(copies)
     reason = np.repeat(np.arange(len(UNUSABLE_REASONS)), counts)
-    seq = np.where(
-        reason == UNUSABLE_REASONS.index("null_event_id"), -1, first_seq + np.arange(total)
-    )
+    seq = np.where(reason == UNUSABLE_REASONS.index("null_event_id"), -1, first_seq + np.arange(total))
     time_text = np.where(
         reason == UNUSABLE_REASONS.index("null_occurred_at"),
-        np.where(
-            rng.random(total) < 0.5, TIME_NULL, 2 + rng.integers(0, len(BAD_TIMESTAMPS), total)
-        ),
+        np.where(rng.random(total) < 0.5, TIME_NULL, 2 + rng.integers(0, len(BAD_TIMESTAMPS), total)),
         copies.time_text,
     ).astype(np.int8)
     unknown = reason == UNUSABLE_REASONS.index("unknown_event_name")
-    unknown_code = (
-        len(names) - len(UNKNOWN_EVENT_NAMES) + rng.integers(0, len(UNKNOWN_EVENT_NAMES), total)
-    )
+    unknown_code = len(names) - len(UNKNOWN_EVENT_NAMES) + rng.integers(0, len(UNKNOWN_EVENT_NAMES), total)
     invalid = pa.array(reason == UNUSABLE_REASONS.index("invalid_properties"))
     bad_properties = pick(BAD_PROPERTIES, rng.integers(0, len(BAD_PROPERTIES), total))
     return copies.with_(

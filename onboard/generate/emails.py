@@ -1,6 +1,6 @@
 """ESP reporting export: the onboarding campaign's sends and what happened to them.
 
-Most customers get a send on a widening schedule (days 0, 1, 3, 6, 10, 14, 18, 22, 27);
+Most customers get a send on a widening schedule (days 0, 1, 3, 7, 12, 18, 25);
 about 10 % are on a daily schedule, so young ones reach 4 sends in 7 days. Sends stop a
 day after activation, at an unsubscribe or spam report, and at as_of. Each send is
 delivered (97 %) or bounced; delivered ones may be opened, opened ones clicked. About
@@ -34,7 +34,7 @@ EMAIL_COLUMNS = ("event_id", "customer_id", "campaign", "event_type", "occurred_
 EMAIL_ID_PREFIX = "em_"
 EMAIL_ID_DIGITS = 13
 EMAILS_PER_CHUNK_LIMIT = 10**8
-SCHEDULE_DAYS = (0, 1, 3, 6, 10, 14, 18, 22, 27)
+SCHEDULE_DAYS = (0, 1, 3, 7, 12, 18, 25)
 DAILY_SCHEDULE_DAYS = tuple(range(len(CAMPAIGNS)))
 DAILY_SHARE = 0.10
 DELIVERED_SHARE = 0.97
@@ -77,9 +77,7 @@ def email_events(
     """The chunk's email_events, ordered by occurred_at."""
     n = len(customers)
     send_at = _send_times(rng, customers)
-    activated_at = np.where(
-        reached[:, activation_step] == NOT_REACHED, np.inf, reached[:, activation_step]
-    )
+    activated_at = np.where(reached[:, activation_step] == NOT_REACHED, np.inf, reached[:, activation_step])
     planned = (send_at <= as_of) & (send_at <= activated_at[:, None] + DAY)
     # unsubscribe or spam report after one of the sends; later sends are cancelled
     u = rng.random(n)

@@ -34,12 +34,12 @@ from onboard.generate.vocabulary import (
 # Repeats of a milestone event after its first occurrence, per day of activity.
 REPEATS_PER_DAY = {
     "data_imported": 0.05,
-    "query_run": 0.45,
+    "query_run": 0.35,
     "teammate_invited": 0.03,
     "integration_connected": 0.01,
     "tutorial_completed": 0.004,
 }
-SESSIONS_PER_DAY = 0.55
+SESSIONS_PER_DAY = 0.38
 SIGNUP_SESSION_SHARE = 0.95
 PRICING_VIEWER_SHARE = 0.35
 DOWNGRADE_VIEWER_SHARE = 0.08
@@ -150,9 +150,7 @@ def _milestone_properties(
         absent = pa.array(rng.random(n) < 0.15)
         return {"invitee_email": pc.if_else(absent, NULL_STRING, json_string(invitee))}
     if name == "integration_connected":
-        return {
-            "integration": json_string(pick(INTEGRATIONS, rng.integers(0, len(INTEGRATIONS), n)))
-        }
+        return {"integration": json_string(pick(INTEGRATIONS, rng.integers(0, len(INTEGRATIONS), n)))}
     return {}
 
 
@@ -169,21 +167,15 @@ def milestone_events(
         again, again_at = _spread(rng, first, until, np.where(has, repeats, 0))
         customer = np.concatenate([np.flatnonzero(has), again])
         batch = _batch(rng, customers, name, customer, np.concatenate([first[has], again_at]))
-        batches.append(
-            replace(batch, properties=_milestone_properties(rng, customers, name, customer))
-        )
+        batches.append(replace(batch, properties=_milestone_properties(rng, customers, name, customer)))
     return batches
 
 
-def sessions(
-    rng: np.random.Generator, customers: Customers, until: np.ndarray, as_of: int
-) -> EventBatch:
+def sessions(rng: np.random.Generator, customers: Customers, until: np.ndarray, as_of: int) -> EventBatch:
     """session_started: one right after signup, then more over the customer's active days."""
     n = len(customers)
     at_signup = np.flatnonzero(rng.random(n) < SIGNUP_SESSION_SHARE)
-    first_at = np.minimum(
-        customers.signup_at[at_signup] + rng.integers(0, 300, len(at_signup)), as_of
-    )
+    first_at = np.minimum(customers.signup_at[at_signup] + rng.integers(0, 300, len(at_signup)), as_of)
     span_days = (until - customers.signup_at) / DAY
     count = rng.poisson(SESSIONS_PER_DAY * customers.engagement * span_days)
     later, later_at = _spread(rng, customers.signup_at, until, count)

@@ -104,9 +104,7 @@ def _complete(counts: Counter[str], keys: list[str]) -> dict[str, int]:
     return {key: int(counts[key]) for key in keys}
 
 
-def build_manifest(
-    options: GenerateOptions, as_of: int, plan: TrackingPlan, tally: Tally
-) -> dict[str, Any]:
+def build_manifest(options: GenerateOptions, as_of: int, plan: TrackingPlan, tally: Tally) -> dict[str, Any]:
     """The manifest of a finished run (see the module docstring)."""
     required = [f"{name}.{p.name}" for name in plan.event_names for p in plan.required(name)]
     optional = [
@@ -136,8 +134,7 @@ def build_manifest(
         "history_days": options.history_days,
         "breaks": breaks,
         "tables": {
-            name: {"file": f"{name}.{options.fmt}", "rows": int(tally.table_rows[name])}
-            for name in TABLES
+            name: {"file": f"{name}.{options.fmt}", "rows": int(tally.table_rows[name])} for name in TABLES
         },
         "events": {
             "rows": tally.event_rows,

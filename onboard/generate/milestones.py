@@ -32,7 +32,7 @@ class Step:
 
 STEPS = (
     Step("data_imported", 0.80, 3.0, 1.6, 0.04),
-    Step("query_run", 0.66, 22.0, 1.9, 0.0),
+    Step("query_run", 0.58, 22.0, 1.9, 0.0),
     Step("teammate_invited", 0.60, 48.0, 1.3, 0.03),
     Step("integration_connected", 0.55, 72.0, 1.2, 0.0),
     Step("tutorial_completed", 0.60, 24.0, 1.4, 0.0),

@@ -49,16 +49,12 @@ def is_valid(values: pa.Array, prop: Property, plan: TrackingPlan) -> np.ndarray
         inner = pc.utf8_slice_codeunits(values, 1, -1)
         matches = pc.fill_null(pc.match_substring_regex(inner, plan.email_pattern), False)
         return (
-            _quoted(values)
-            & np.asarray(matches)
-            & np.asarray(pc.fill_null(pc.ends_with(values, '"'), False))
+            _quoted(values) & np.asarray(matches) & np.asarray(pc.fill_null(pc.ends_with(values, '"'), False))
         )
     if prop.type in INTEGER_PATTERNS:
-        return np.asarray(
-            pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS[prop.type]), False)
-        )
-    empty = pc.is_in(values, value_set=pa.array(['""', "null"], pa.string()))
-    return np.asarray(pc.invert(pc.fill_null(empty, True)))
+        return np.asarray(pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS[prop.type]), False))
+    empty = np.asarray(pc.is_in(values, value_set=pa.array(['""', "null"], pa.string())))
+    return np.asarray(values.is_valid()) & ~empty
 
 
 def property_values(batch: EventBatch, key: str) -> pa.Array:
@@ -68,11 +64,9 @@ def property_values(batch: EventBatch, key: str) -> pa.Array:
 
 
 def broken_required(batch: EventBatch, plan: TrackingPlan) -> dict[str, int]:
-    """Per required property of the batch's event: rows where it is absent, null, empty or malformed."""
+    """Per required property of the batch's event: rows absent, null, "" or malformed."""
     return {
-        f"{batch.name}.{prop.name}": int(
-            (~is_valid(property_values(batch, prop.name), prop, plan)).sum()
-        )
+        f"{batch.name}.{prop.name}": int((~is_valid(property_values(batch, prop.name), prop, plan)).sum())
         for prop in plan.required(batch.name)
     }
 
@@ -84,9 +78,7 @@ def malformed_optional(batch: EventBatch, plan: TrackingPlan) -> dict[str, int]:
         if prop.required or prop.type == "text":
             continue
         values = property_values(batch, prop.name)
-        present = np.asarray(values.is_valid()) & ~np.asarray(
-            pc.fill_null(pc.equal(values, "null"), False)
-        )
+        present = np.asarray(values.is_valid()) & ~np.asarray(pc.fill_null(pc.equal(values, "null"), False))
         counts[f"{batch.name}.{prop.name}"] = int((present & ~is_valid(values, prop, plan)).sum())
     return counts
 
@@ -98,7 +90,7 @@ def _tier_codes(values: pa.Array) -> np.ndarray:
 
 
 def current_tiers(signups: EventBatch, plan_changes: EventBatch) -> np.ndarray:
-    """The SPEC plan_tier per customer: a valid to_tier of the (later) plan change, else the signup's."""
+    """SPEC plan_tier per customer: a plan change's valid to_tier, else the signup's tier."""
     tier = np.full(len(signups), -1, dtype=np.int64)
     tier[signups.customer] = _tier_codes(property_values(signups, "plan_tier"))
     changed = _tier_codes(property_values(plan_changes, "to_tier"))
@@ -110,16 +102,17 @@ def current_tiers(signups: EventBatch, plan_changes: EventBatch) -> np.ndarray:
 def company_sizes(signups: EventBatch) -> np.ndarray:
     """company_size per customer as SPEC reads it: a JSON integer >= 1, else 0 (null)."""
     values = property_values(signups, "company_size")
-    valid = pc.fill_null(
-        pc.match_substring_regex(values, INTEGER_PATTERNS["positive_integer"]), False
-    )
+    valid = pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS["positive_integer"]), False)
     size = np.zeros(len(signups), dtype=np.int64)
     size[signups.customer] = np.asarray(pc.cast(pc.if_else(valid, values, "0"), pa.int64()))
     return size
 
 
 def route(tier: np.ndarray, arr: np.ndarray, company_size: np.ndarray) -> np.ndarray:
-    """TRACKS index per customer by SPEC section 6 (tier -1 = null, arr NaN = unknown, size 0 = null)."""
+    """TRACKS index per customer by SPEC section 6.
+
+    tier -1 is null, arr NaN unknown, company_size 0 null.
+    """
     arr_or_zero = np.nan_to_num(arr, nan=0.0)
     high_touch = (tier == ENTERPRISE) | (arr_or_zero >= HIGH_TOUCH_MIN_ARR)
     self_serve = (
@@ -127,7 +120,5 @@ def route(tier: np.ndarray, arr: np.ndarray, company_size: np.ndarray) -> np.nda
         & (arr_or_zero < SELF_SERVE_MAX_ARR)
         & (company_size < SELF_SERVE_MAX_COMPANY_SIZE)
     )
-    track = np.select(
-        [tier < 0, high_touch, self_serve], [STANDARD, HIGH_TOUCH, SELF_SERVE], STANDARD
-    )
+    track = np.select([tier < 0, high_touch, self_serve], [STANDARD, HIGH_TOUCH, SELF_SERVE], STANDARD)
     return track.astype(np.int8)

@@ -62,9 +62,7 @@ class EventRows:
 
     def take(self, index: np.ndarray) -> EventRows:
         """The rows at `index`, in that order."""
-        picked = {
-            f.name: getattr(self, f.name)[index] for f in fields(self) if f.name != "properties"
-        }
+        picked = {f.name: getattr(self, f.name)[index] for f in fields(self) if f.name != "properties"}
         return EventRows(properties=self.properties.take(pa.array(index)), **picked)
 
     def with_(self, **changes: object) -> EventRows:
@@ -88,9 +86,7 @@ def event_names(plan_events: tuple[str, ...]) -> tuple[str, ...]:
     return (*plan_events, *UNKNOWN_EVENT_NAMES)
 
 
-def clean_rows(
-    rng: np.random.Generator, batches: list[EventBatch], names: tuple[str, ...]
-) -> EventRows:
+def clean_rows(rng: np.random.Generator, batches: list[EventBatch], names: tuple[str, ...]) -> EventRows:
     """Usable rows from the batches, numbered 0..n-1; received_at is set later (defects)."""
     properties = []
     for batch in batches:
@@ -121,15 +117,11 @@ def _occurred_text(rows: EventRows) -> pa.Array:
     bad = rows.time_text >= 2
     if not bad.any():
         return text
-    bad_text = pa.array(BAD_TIMESTAMPS, pa.string()).take(
-        pa.array(np.maximum(rows.time_text - 2, 0))
-    )
+    bad_text = pa.array(BAD_TIMESTAMPS, pa.string()).take(pa.array(np.maximum(rows.time_text - 2, 0)))
     return pc.if_else(pa.array(bad), bad_text, text)
 
 
-def to_table(
-    rows: EventRows, customer_id: pa.Array, names: tuple[str, ...], chunk_index: int
-) -> pa.Table:
+def to_table(rows: EventRows, customer_id: pa.Array, names: tuple[str, ...], chunk_index: int) -> pa.Table:
     """The raw events table (every column text), ordered by received_at as an extract would be."""
     rows = rows.take(np.argsort(rows.received, kind="stable"))
     customer_text = customer_id.take(pa.array(rows.customer))

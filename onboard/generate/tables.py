@@ -59,7 +59,8 @@ def accounts(
     track: np.ndarray,
     as_of: int,
 ) -> pa.Table:
-    """accounts rows: ARR as decimal text (null when unknown), a CSM for high-touch and half of standard."""
+    """accounts rows: ARR as decimal text (null when unknown); a CSM for high_touch customers
+    and about half of the standard ones."""
     n = len(customers)
     arr = customers.arr
     updated = _updated_at(rng, customers, as_of)
@@ -71,9 +72,7 @@ def accounts(
     rows = np.concatenate([latest, earlier])
     is_older = np.repeat([False, True], [len(latest), len(earlier)])
     arr_rows = np.where(is_older, older_arr[rows], arr[rows])
-    updated_rows = np.where(
-        is_older, updated[rows] - rng.integers(HOUR, 60 * DAY, len(rows)), updated[rows]
-    )
+    updated_rows = np.where(is_older, updated[rows] - rng.integers(HOUR, 60 * DAY, len(rows)), updated[rows])
     index = pa.array(rows)
     return pa.table(
         {
@@ -113,15 +112,11 @@ def subscriptions(
     latest, earlier = np.flatnonzero(present), np.flatnonzero(older)
     rows = np.concatenate([latest, earlier])
     is_older = np.repeat([False, True], [len(latest), len(earlier)])
-    updated_rows = np.where(
-        is_older, updated[rows] - rng.integers(HOUR, 30 * DAY, len(rows)), updated[rows]
-    )
+    updated_rows = np.where(is_older, updated[rows] - rng.integers(HOUR, 30 * DAY, len(rows)), updated[rows])
     return pa.table(
         {
             "customer_id": customers.customer_id.take(pa.array(rows)),
-            "status": pick(
-                SUBSCRIPTION_STATUSES, np.where(is_older, older_status[rows], status[rows])
-            ),
+            "status": pick(SUBSCRIPTION_STATUSES, np.where(is_older, older_status[rows], status[rows])),
             "trial_ends_at": iso_seconds(trial_ends[rows], null=~was_trial[rows]),
             "updated_at": iso_seconds(updated_rows),
         }

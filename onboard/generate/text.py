@@ -38,9 +38,7 @@ def iso_seconds(epoch: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pc.binary_join_element_wise(date_text, _clock().take(pa.array(epoch - day * DAY)), "")
 
 
-def padded(
-    prefix: str, numbers: np.ndarray, width: int, null: np.ndarray | None = None
-) -> pa.Array:
+def padded(prefix: str, numbers: np.ndarray, width: int, null: np.ndarray | None = None) -> pa.Array:
     """`prefix` + each number left-padded with zeros to `width` digits; null where `null`."""
     digits = pc.utf8_lpad(
         pc.cast(pa.array(np.asarray(numbers, np.int64), mask=null), pa.string()), width, "0"

@@ -28,7 +28,10 @@ candidates as (
         and event_id in (
             select arrived.event_id
             from raw_events as arrived
-            where arrived._loaded_at > (select max(this.last_loaded_at) from {{ this }} as this)
+            where arrived._loaded_at > (
+                select coalesce(max(this.last_loaded_at), {{ try_cast_timestamp("'1900-01-01'") }})
+                from {{ this }} as this
+            )
         )
     {% endif %}
 ),

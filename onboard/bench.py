@@ -1,0 +1,164 @@
+"""`onboard bench`: generate, load and build at scale; time and peak memory of each step.
+
+Every step runs as its own process (the `onboard` CLI, as a user would run it) and is
+measured with os.wait4, whose rusage covers the process and the children it waited for
+(dbt included), so peak RSS is the step's own. Results go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from onboard.as_of import dbt_as_of
+from onboard.paths import PROJECT_DIR
+
+ONBOARD = str(Path(sys.executable).parent / "onboard")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One measured step."""
+
+    customers: int
+    step: str
+    seconds: float
+    peak_rss_mb: float
+    detail: str = ""
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command; its wall seconds and peak RSS in MB (process and waited-for children)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(args[:3])} exited with {code}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int:
+    """Events received after cut go to day1 (the next day's load); the rest and other tables to day0."""
+    for folder in (day0, day1):
+        folder.mkdir(parents=True, exist_ok=True)
+    stamp = cut.strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = data_dir / "events.parquet"
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select * from read_parquet('{source}') where received_at is null "
+            f"or received_at <= '{stamp}') to '{day0 / 'events.parquet'}' (format parquet)"
+        )
+        connection.execute(
+            f"copy (select * from read_parquet('{source}') where received_at > '{stamp}') "
+            f"to '{day1 / 'events.parquet'}' (format parquet)"
+        )
+        row = connection.execute(f"select count(*) from read_parquet('{day1 / 'events.parquet'}')").fetchone()
+    for table in ("accounts", "subscriptions", "email_events", "routing_audits"):
+        shutil.copy(data_dir / f"{table}.parquet", day0 / f"{table}.parquet")
+    return int(row[0]) if row else 0
+
+
+def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResult]:
+    """Generate, load, full build and a one-day incremental build at one size."""
+    data_dir = work_dir / f"data_{customers}"
+    warehouse = work_dir / f"bench_{customers}.duckdb"
+    for path in (data_dir, work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"):
+        shutil.rmtree(path, ignore_errors=True)
+    warehouse.unlink(missing_ok=True)
+    env = {**os.environ, "ONBOARD_DUCKDB_PATH": str(warehouse)}
+    results: list[StepResult] = []
+
+    seconds, rss = run_measured(
+        [
+            ONBOARD,
+            "generate",
+            str(data_dir),
+            "--customers",
+            str(customers),
+            "--as-of",
+            as_of.isoformat(),
+        ],
+        env,
+    )
+    events = _events_in(data_dir)
+    results.append(StepResult(customers, "generate", seconds, rss, f"{events:,} event rows"))
+
+    day0, day1 = work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"
+    previous_day = as_of - timedelta(days=1)
+    new_rows = split_last_day(data_dir, day0, day1, previous_day)
+
+    seconds, rss = run_measured([ONBOARD, "load", str(day0)], env)
+    results.append(StepResult(customers, "load", seconds, rss, f"{events - new_rows:,} event rows"))
+
+    seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(previous_day), "--full-refresh"], env)
+    results.append(StepResult(customers, "full build", seconds, rss, "dbt build incl. tests"))
+
+    seconds, rss = run_measured([ONBOARD, "load", str(day1), "--append"], env)
+    results.append(StepResult(customers, "load one day (append)", seconds, rss, f"{new_rows:,} event rows"))
+
+    seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(as_of)], env)
+    results.append(StepResult(customers, "one-day incremental build", seconds, rss, "dbt build incl. tests"))
+    return results
+
+
+def _events_in(data_dir: Path) -> int:
+    with duckdb.connect() as connection:
+        row = connection.execute(
+            f"select count(*) from read_parquet('{data_dir / 'events.parquet'}')"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def render_markdown(results: list[StepResult]) -> str:
+    """The benchmark table as Markdown, with the machine it ran on."""
+    lines = [
+        "| customers | step | time (s) | peak RSS (MB) | notes |",
+        "|---:|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {r.customers:,} | {r.step} | {r.seconds:.1f} | {r.peak_rss_mb:,.0f} | {r.detail} |"
+        for r in results
+    ]
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    return f"Measured {when} on {machine}.\n\n" + "\n".join(lines) + "\n"
+
+
+def run_bench(sizes: list[int], work_dir: Path, output: Path | None) -> list[StepResult]:
+    """Run every size; write the table into output between the benchmark markers."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    as_of = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    results: list[StepResult] = []
+    for customers in sizes:
+        results += bench_size(customers, work_dir, as_of)
+    if output is not None:
+        write_section(output, render_markdown(results))
+    return results
+
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_section(path: Path, table: str) -> None:
+    """Replace the text between the markers of path (or append a section) with table."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{START}\n{table}{END}"
+    if START in text and END in text:
+        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
