@@ -12,10 +12,11 @@
     {{ onboard_udf('try_json_object') }}({{ text_expr }})
 {%- endmacro %}
 
+{#- try() as well as the guard: DuckDB may hoist a common subexpression out of a CASE -#}
 {% macro duckdb__json_object_or_null(text_expr) -%}
     case
-        when json_valid({{ text_expr }}) and json_type({{ text_expr }}) = 'OBJECT'
-            then cast({{ text_expr }} as json)
+        when json_type(try(cast({{ text_expr }} as json))) = 'OBJECT'
+            then try(cast({{ text_expr }} as json))
     end
 {%- endmacro %}
 
