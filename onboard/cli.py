@@ -138,23 +138,31 @@ def build(
     as_of: AsOfOption = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
     select: Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
+    exclude: Annotated[
+        str | None, typer.Option("--exclude", help="dbt nodes to leave out, e.g. test_type:unit.")
+    ] = None,
     target: TargetOption = None,
 ) -> None:
     """Run `dbt build` (models, seeds, data and unit tests) as of an instant."""
     resolved = resolve_target(target)
     moment = parse_as_of(as_of) if as_of else None
-    _build(resolved, as_of=moment, full_refresh=full_refresh, select=select)
+    _build(resolved, as_of=moment, full_refresh=full_refresh, select=select, exclude=exclude)
 
 
 def _build(
-    target: Target, as_of: datetime | None, full_refresh: bool = False, select: str | None = None
+    target: Target,
+    as_of: datetime | None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    exclude: str | None = None,
 ) -> None:
     variables: dict[str, object] = {"as_of": dbt_as_of(as_of)} if as_of else {}
     extra = ["--full-refresh"] if full_refresh else []
-    if select:
+    if select or exclude:
         # the default selector (selectors.yml) leaves out unit tests that need a built table;
         # an explicit selection must too
-        extra += ["--select", select, "--exclude", "tag:needs_built_model"]
+        excluded = " ".join(filter(None, [exclude, "tag:needs_built_model"]))
+        extra += ["--select", select or "fqn:*", "--exclude", excluded]
     code = run_dbt("build", target, variables, extra)
     if code != 0:
         raise typer.Exit(code)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -34,9 +34,16 @@ def _target(path: Path) -> Target:
     return Target("duckdb", "duckdb", {"type": "duckdb", "path": str(path), "schema": "main"})
 
 
-def _build(path: Path, *extra: str) -> None:
+def _build(path: Path, *extra: str, as_of: datetime = AS_OF, unit_tests: bool = False) -> None:
+    """onboard build; the unit tests run in the first test only (they do not depend on the data)."""
+    skip_unit_tests = () if unit_tests else ("--exclude", "test_type:unit")
     result = run_onboard(
-        "build", "--as-of", AS_OF.isoformat(), *extra, env={"ONBOARD_DUCKDB_PATH": str(path)}
+        "build",
+        "--as-of",
+        as_of.isoformat(),
+        *extra,
+        *skip_unit_tests,
+        env={"ONBOARD_DUCKDB_PATH": str(path)},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
@@ -48,7 +55,7 @@ def test_build_of_generated_data_passes_and_sets_aside_exactly_the_manifests_unu
     warehouse = tmp_path / "w.duckdb"
     load(folder, _target(warehouse))
 
-    _build(warehouse)
+    _build(warehouse, unit_tests=True)
 
     target = _target(warehouse)
     unusable = dict(
@@ -149,3 +156,68 @@ def test_incremental_staging_over_three_loads_equals_a_full_refresh(
                 f"except all select * from main_staging.{model}))"
             ).fetchone()
             assert differing == (0,), model
+
+
+MARTS = (
+    "onboarding_customers",
+    "onboarding_milestones",
+    "stall_alerts",
+    "cohort_routing_report",
+    "routing_accuracy",
+    "path_metrics",
+    "crm_contacts",
+    "esp_people",
+)
+
+
+def _symmetric_difference(connection: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
+    row = connection.execute(
+        f"select count(*) from ((select * from {left} except all select * from {right}) "
+        f"union all (select * from {right} except all select * from {left}))"
+    ).fetchone()
+    return int(row[0]) if row else -1
+
+
+def test_day_by_day_incremental_builds_give_the_marts_of_a_full_refresh(
+    generated: tuple[Path, dict], tmp_path: Path
+):
+    folder, _ = generated
+    events = pq.read_table(folder / "events.parquet")
+    received = events["received_at"]
+    days = [AS_OF - timedelta(days=n) for n in (3, 2, 1, 0)]
+    stamps = [day.strftime("%Y-%m-%dT%H:%M:%SZ") for day in days]
+    warehouse = tmp_path / "w.duckdb"
+    target = _target(warehouse)
+
+    first = tmp_path / "day0"
+    first.mkdir()
+    pq.write_table(
+        events.filter(pc.or_kleene(pc.is_null(received), pc.less_equal(received, stamps[0]))),
+        first / "events.parquet",
+    )
+    for name in ("accounts", "subscriptions", "email_events", "routing_audits"):
+        shutil.copy(folder / f"{name}.parquet", first / f"{name}.parquet")
+    load(first, target)
+    _build(warehouse, as_of=days[0])
+    for index in range(1, len(days)):
+        day_dir = tmp_path / f"day{index}"
+        day_dir.mkdir()
+        arrived = pc.and_(pc.greater(received, stamps[index - 1]), pc.less_equal(received, stamps[index]))
+        pq.write_table(events.filter(arrived), day_dir / "events.parquet")
+        load(day_dir, target, append=True)
+        _build(warehouse, as_of=days[index])
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema incremental_copy")
+        for mart in MARTS:
+            connection.execute(f"create table incremental_copy.{mart} as select * from main.{mart}")
+        customers = connection.execute("select count(*) from main.onboarding_customers").fetchone()
+    _build(warehouse, "--full-refresh")
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from main.onboarding_customers").fetchone() == customers
+        differences = {
+            mart: _symmetric_difference(connection, f"main.{mart}", f"incremental_copy.{mart}")
+            for mart in MARTS
+        }
+    assert differences == dict.fromkeys(MARTS, 0)

@@ -48,7 +48,7 @@ team_invites as (
         customer_id,
         is_reached as has_invited_teammate
     from milestones_reached
-    where milestone = 'invited_teammate'
+    where milestone = '{{ var("team_invite_milestone") }}'
 ),
 
 flags as (

@@ -24,7 +24,7 @@ candidates as (
     from raw_events
     where
         event_id <> ''
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and event_id in (
             select arrived.event_id
             from raw_events as arrived
@@ -33,7 +33,7 @@ candidates as (
                 from {{ this }} as this
             )
         )
-    {% endif %}
+        {% endif %}
 ),
 
 parsed as (
