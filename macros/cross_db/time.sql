@@ -7,8 +7,13 @@
     {{ return(adapter.dispatch('epoch_seconds', 'onboarding_paths')(timestamp_expr)) }}
 {%- endmacro %}
 
+{#-
+    Seconds since 1970-01-01 as a double, as DuckDB's epoch() gives them. (PostgreSQL's
+    extract returns numeric; its hours would be numeric too, shown as 147.0000000000000000
+    where DuckDB shows 147.0, and compared with another precision.)
+-#}
 {% macro default__epoch_seconds(timestamp_expr) -%}
-    extract(epoch from {{ timestamp_expr }})
+    cast(extract(epoch from {{ timestamp_expr }}) as double precision)
 {%- endmacro %}
 
 {% macro duckdb__epoch_seconds(timestamp_expr) -%}
@@ -36,8 +41,19 @@
     {{ onboard_udf('try_timestamp') }}({{ text_expr }})
 {%- endmacro %}
 
+{#-
+    The usual offset-free forms (`...Z`, or no zone at all) take DuckDB's fast plain cast,
+    which reads them as the same instant; anything else goes through ICU's timestamptz
+    parse (about 5x slower) so offsets and zone names convert to UTC.
+-#}
 {% macro duckdb__try_cast_timestamp(text_expr) -%}
-    cast(timezone('UTC', try_cast({{ text_expr }} as timestamptz)) as timestamp)
+    case
+        when
+            {{ text_expr }} like '____-__-__T__:__:__Z'
+            or {{ text_expr }} like '____-__-__ __:__:__'
+            then try_cast({{ text_expr }} as timestamp)
+        else cast(timezone('UTC', try_cast({{ text_expr }} as timestamptz)) as timestamp)
+    end
 {%- endmacro %}
 
 {% macro spark__try_cast_timestamp(text_expr) -%}

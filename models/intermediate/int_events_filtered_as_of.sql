@@ -1,3 +1,6 @@
+-- a view: a plain filter that every reader pushes down into its own scan
+{{ config(materialized='view') }}
+
 -- usable product events that had occurred by as_of (received later still counts: SPEC section 9)
 with
 

@@ -36,21 +36,35 @@ candidates as (
         {% endif %}
 ),
 
-parsed as (
+copies as (
     select
         event_id,
-        nullif(event_name, '') as event_name,
-        nullif(customer_id, '') as customer_id,
-        nullif(user_id, '') as user_id,
-        occurred_at as occurred_at_text,
-        {{ try_cast_timestamp('occurred_at') }} as occurred_at,
-        {{ try_cast_timestamp('received_at') }} as received_at,
-        nullif(properties, '') as properties,
-        _loaded_at
+        count(*) as copies_received,
+        max(_loaded_at) as last_loaded_at
     from candidates
+    group by event_id
 ),
 
-ranked as (
+parsed as (
+    select
+        candidates.event_id,
+        nullif(candidates.event_name, '') as event_name,
+        nullif(candidates.customer_id, '') as customer_id,
+        nullif(candidates.user_id, '') as user_id,
+        candidates.occurred_at as occurred_at_text,
+        {{ try_cast_timestamp('candidates.occurred_at') }} as occurred_at,
+        {{ try_cast_timestamp('candidates.received_at') }} as received_at,
+        nullif(candidates.properties, '') as properties,
+        copies.copies_received,
+        copies.last_loaded_at
+    from candidates
+    inner join copies
+        on candidates.event_id = copies.event_id
+),
+
+-- most event_ids arrive once: only the re-sent ones need ranking (a window over every row
+-- would sort them all)
+ranked_repeats as (
     select
         *,
         row_number() over (
@@ -62,18 +76,31 @@ ranked as (
                 {{ bytewise('event_name') }} asc nulls last,
                 {{ bytewise('customer_id') }} asc nulls last,
                 {{ bytewise('user_id') }} asc nulls last
-        ) as copy_number,
-        count(*) over (partition by event_id) as copies_received,
-        max(_loaded_at) over (partition by event_id) as last_loaded_at
+        ) as copy_number
     from parsed
+    where copies_received > 1
+),
+
+{%- set parsed_columns = [
+    'event_id', 'event_name', 'customer_id', 'user_id', 'occurred_at_text', 'occurred_at',
+    'received_at', 'properties', 'copies_received', 'last_loaded_at',
+] %}
+
+kept_copies as (
+    select {{ parsed_columns | join(', ') }}
+    from parsed
+    where copies_received = 1
+    union all
+    select {{ parsed_columns | join(', ') }}
+    from ranked_repeats
+    where copy_number = 1
 ),
 
 deduplicated as (
     select
         *,
         {{ json_object_or_null("coalesce(properties, '{}')") }} as properties_object
-    from ranked
-    where copy_number = 1
+    from kept_copies
 ),
 
 classified as (
