@@ -89,6 +89,9 @@ def connect(target: Target) -> Iterator[Any]:
 
         target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         connection = duckdb.connect(str(target.duckdb_path))
+        # the profile's DuckDB settings (TimeZone, memory_limit) hold for our connections too
+        for name, value in (target.settings.get("settings") or {}).items():
+            connection.execute(f"set {name} = '{value}'")
         connection.execute("set TimeZone = 'UTC'")
     else:
         import psycopg2
