@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg2
 import pyarrow.csv as pa_csv
 
 from onboard.errors import InputError, UsageError
@@ -199,9 +200,10 @@ def _load_duckdb(target: Target, schema: str, sources: list[SourceFile], append:
             loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
             for source in sources:
                 table = f"{schema}.{source.table}"
-                if not append:
-                    connection.execute(f"drop table if exists {table}")
                 connection.execute(_create_sql(schema, source.table))
+                if not append:
+                    # emptied, not dropped: views built on the raw tables stay valid
+                    connection.execute(f"delete from {table}")
                 connection.execute(f"insert into {table} " + _select_sql(source, loaded_at))
             connection.execute("commit")
         except Exception:
@@ -241,9 +243,10 @@ def _load_postgres(
                 cursor.execute(f"create schema if not exists {schema}")
                 loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
                 for source in sources:
-                    if not append:
-                        cursor.execute(f"drop table if exists {schema}.{source.table}")
                     cursor.execute(_create_sql(schema, source.table))
+                    if not append:
+                        # truncated, not dropped: the staging views depend on the raw tables
+                        cursor.execute(f"truncate table {schema}.{source.table}")
                     columns = ", ".join((*RAW_TABLES[source.table], LOADED_AT_COLUMN))
                     copy_sql = f"copy {schema}.{source.table} ({columns}) from stdin with (format csv)"
                     reader = scratch.execute(_select_sql(source, loaded_at)).fetch_record_batch(
@@ -254,7 +257,12 @@ def _load_postgres(
                         buffer = io.BytesIO()
                         pa_csv.write_csv(batch, buffer, write_options=options)
                         buffer.seek(0)
-                        cursor.copy_expert(copy_sql, buffer)
+                        try:
+                            cursor.copy_expert(copy_sql, buffer)
+                        except psycopg2.DataError as error:
+                            raise InputError(
+                                f"{source.path}: PostgreSQL refused a value: {_first_line(error)}"
+                            ) from None
                         if progress:
                             progress(batch.num_rows)
             connection.commit()

@@ -15,7 +15,13 @@
     percentile({{ expr }}, {{ fraction }})
 {%- endmacro %}
 
-{#- Share numerator / denominator as a fraction; null when the denominator is 0. -#}
+{#-
+    Share numerator / denominator as a fraction; null when the denominator is 0. A double
+    on every adapter (DuckDB divides to a double; PostgreSQL would give a 20-digit numeric).
+-#}
 {% macro safe_share(numerator, denominator) -%}
-    case when {{ denominator }} > 0 then {{ numerator }} * 1.0 / {{ denominator }} end
+    case
+        when {{ denominator }} > 0
+            then cast({{ numerator }} as double precision) / {{ denominator }}
+    end
 {%- endmacro %}
