@@ -36,5 +36,14 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "routing_audits": ("audited_at",),
 }
 
+#: Why an event row cannot be used, in the order SPEC section 4 applies them (the first wins).
+UNUSABLE_REASONS = (
+    "null_event_id",
+    "null_customer_id",
+    "null_occurred_at",
+    "unknown_event_name",
+    "invalid_properties",
+)
+
 FILE_FORMATS = ("parquet", "csv")
 LOADED_AT_COLUMN = "_loaded_at"

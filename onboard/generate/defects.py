@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from onboard.generate.events import NULL_STRING, EventBatch
-from onboard.generate.rows import TIME_NULL, UNUSABLE_REASONS, EventRows
+from onboard.generate.rows import TIME_NULL, EventRows
 from onboard.generate.text import DAY, HOUR, json_string, pick
 from onboard.generate.vocabulary import (
     BAD_PROPERTIES,
@@ -35,6 +35,7 @@ from onboard.generate.vocabulary import (
     INVALID_TIERS,
     UNKNOWN_EVENT_NAMES,
 )
+from onboard.raw_tables import UNUSABLE_REASONS
 
 # (event, property) -> share of rows where the property is left out
 TOLERATED_ABSENT = {

@@ -58,8 +58,8 @@ from pathlib import Path
 from typing import Any
 
 from onboard.generate.options import GenerateOptions
-from onboard.generate.rows import UNUSABLE_REASONS
 from onboard.generate.vocabulary import TRACKS
+from onboard.raw_tables import UNUSABLE_REASONS
 from onboard.tracking_plan import TrackingPlan
 
 GENERATOR_VERSION = 1

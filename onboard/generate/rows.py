@@ -15,29 +15,15 @@ import pyarrow.compute as pc
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.text import concat, iso_seconds, json_integer, json_objects, padded
 from onboard.generate.vocabulary import BAD_TIMESTAMPS, UNKNOWN_EVENT_NAMES
+from onboard.raw_tables import RAW_TABLES, UNUSABLE_REASONS
 
-EVENT_COLUMNS = (
-    "event_id",
-    "event_name",
-    "customer_id",
-    "user_id",
-    "occurred_at",
-    "received_at",
-    "properties",
-)
+EVENT_COLUMNS = RAW_TABLES["events"]
 EVENT_ID_PREFIX = "evt_"
 EVENT_ID_DIGITS = 13
 EVENTS_PER_CHUNK_LIMIT = 10**8  # event numbers of chunk k are k * 10**8 + 0, 1, ...
 NULL_PROPERTIES_SHARE = 0.3  # events without properties: null instead of {}
 
 # `defect` codes: 0 = usable, else 1 + index into UNUSABLE_REASONS (SPEC section 4 order)
-UNUSABLE_REASONS = (
-    "null_event_id",
-    "null_customer_id",
-    "null_occurred_at",
-    "unknown_event_name",
-    "invalid_properties",
-)
 USABLE = 0
 # `time_text` codes: 0 = occurred_at is the timestamp, 1 = null, 2 + k = BAD_TIMESTAMPS[k]
 TIME_OK, TIME_NULL = 0, 1
