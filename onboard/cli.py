@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -175,7 +174,7 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Where the generated raw files go.")] = Path("data/demo"),
     target: TargetOption = None,
 ) -> None:
-    """Generate demo data, load it, build the project, and summarise."""
+    """Generate demo data, load it, validate it, build the project, and summarise."""
     from onboard.summary import summarise
 
     resolved = resolve_target(target)
@@ -189,6 +188,12 @@ def demo(
         fmt="parquet",
     )
     load(data_dir, append=False, target=target)
+    if resolved.type == "duckdb":  # validation reads DuckDB only, for now
+        from onboard.validate.report import summary_lines
+        from onboard.validate.runner import validate as run_validate
+
+        for line in summary_lines(run_validate(resolved)):
+            console.print(line, markup=False, highlight=False)
     _build(resolved, as_of=as_of, full_refresh=True)
     summary = summarise(resolved, as_of)
     console.rule("onboarding-paths demo")
@@ -198,7 +203,13 @@ def demo(
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.unusable_by_reason.items())
     console.print(f"unusable events  {summary.unusable_events:,} ({reasons}) -> stg_product__events_unusable")
     console.print(f"warehouse        {resolved.describe()}")
-    console.print("next             .venv/bin/onboard --help, or open the warehouse with duckdb")
+    console.print(
+        "marts            main.onboarding_customers, stall_alerts, path_metrics, cohort_routing_report, ..."
+    )
+    console.print(
+        "next             .venv/bin/onboard build --as-of 2026-01-01T00:00:00Z (replay a past day); "
+        ".venv/bin/onboard validate; .venv/bin/onboard --help"
+    )
 
 
 @app.command()
@@ -222,18 +233,62 @@ def bench(
     console.print(f"written to {output}")
 
 
-def main() -> None:
-    """Console-script entry: user errors become one line and exit code 2, never a traceback."""
+@app.command()
+def validate(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Validate rows loaded after this UTC instant (default: the last good run)."
+        ),
+    ] = None,
+    accept: Annotated[
+        str | None, typer.Option("--accept", help="Accept this failed run (logged) instead of validating.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who accepts (default: $USER).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the failed run is accepted.")] = None,
+    target: TargetOption = None,
+) -> None:
+    """Validate the raw data against the tracking plan's GX suites; exit 1 on a blocking failure."""
+    import os
+
+    from onboard.validate.report import summary_lines
+    from onboard.validate.runner import ValidationFailedError
+    from onboard.validate.runner import validate as run_validate
+    from onboard.validate.runs import accept_run
+
+    resolved = resolve_target(target)
+    if accept is not None:
+        if since is not None:
+            raise UsageError("--accept and --since cannot be used together")
+        record = accept_run(resolved, accept, by or os.environ.get("USER", ""), reason or "")
+        console.print(f"accepted run {record.run_id} (by {record.accepted_by}: {record.accepted_reason})")
+        return
+    if by is not None or reason is not None:
+        raise UsageError("--by and --reason go with --accept RUN_ID")
     try:
-        app(standalone_mode=False)
+        moment = parse_as_of(since).replace(tzinfo=None) if since else None
+    except UsageError:
+        raise UsageError(
+            f"--since {since!r}: expected an ISO-8601 time such as 2026-03-16T12:00:00Z"
+        ) from None
+    result = run_validate(resolved, since=moment)
+    for line in summary_lines(result):
+        console.print(line, markup=False, highlight=False)
+    log("validate.done", run_id=result.run_id, status=result.status, rows=result.rows)
+    if result.exit_code:
+        raise ValidationFailedError(f"validation run {result.run_id} failed (blocking expectations above)")
+
+
+def main() -> None:
+    """Console-script entry: user errors become one line and exit code 2, never a traceback.
+
+    Typer's standalone mode handles usage errors (exit 2), --help and typer.Exit codes.
+    """
+    try:
+        app()
     except OnboardError as error:
         console.print(f"onboard: error: {error}", style="red", markup=False, highlight=False)
         sys.exit(error.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         console.print("onboard: aborted")
         sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)

@@ -1,0 +1,13 @@
+"""`onboard validate`: Great Expectations suites generated from the tracking plan, run on raw data.
+
+- `config`   tolerated shares and severities (expectations/validation.yml), value sets
+- `suites`   the GX Core 1.x suites in expectations/, generated from the plan and config
+- `gx`       the one place great_expectations is imported (analytics off, ephemeral context)
+- `source`   the rows to validate, read from the warehouse in Arrow chunks
+- `runner`   GX validation of each chunk and the combined counts per expectation
+- `runs`     the validation_runs table: windows, acceptance, and the sync gate
+- `report`   the readable summary printed by `onboard validate`
+
+Entry points: `runner.validate`, `runs.accept_run`, `runs.require_passing_validation`;
+nothing is imported here, so `python -m onboard.validate.suites` stays light.
+"""

@@ -1,0 +1,103 @@
+"""What validation tolerates: expectations/validation.yml over the defaults of SPEC section 4.
+
+Each check has a tolerated share of the validated rows and a severity (GX's own
+`critical` / `warning`). A check whose failing share is above its tolerance is blocking
+when critical and a warning otherwise; failing rows within the tolerance are a warning.
+
+```yaml
+default_tolerated_share: 0.01       # every check not listed below
+checks:                             # by check name, see `check_names()` in suites.py
+  signup_completed.plan_tier: {tolerated_share: 0.0, severity: critical}
+  unusable.invalid_properties: {tolerated_share: 0.02}
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from onboard.errors import InputError
+from onboard.paths import PROJECT_DIR
+
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+CONFIG_FILE = EXPECTATIONS_DIR / "validation.yml"
+SEVERITIES = ("critical", "warning")
+DEFAULT_TOLERATED_SHARE = 0.01
+
+#: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error.
+ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email")
+
+#: SPEC section 4: unusable rows, in the order their reason is decided.
+UNUSABLE_REASONS = (
+    "null_event_id",
+    "null_customer_id",
+    "null_occurred_at",
+    "unknown_event_name",
+    "invalid_properties",
+)
+
+#: SPEC section 3: value sets of the raw tables beside events.
+SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
+EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "spam_reported")
+
+
+@dataclass(frozen=True)
+class CheckLevel:
+    """How much failure one check tolerates, and whether beyond it the run is blocked."""
+
+    tolerated_share: float
+    severity: str
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Default tolerance plus per-check overrides."""
+
+    default_tolerated_share: float
+    overrides: dict[str, CheckLevel]
+
+    def level(self, check: str, default_severity: str = "critical") -> CheckLevel:
+        """The level of a check: its override, else SPEC section 4's default."""
+        if check in self.overrides:
+            return self.overrides[check]
+        share = 0.0 if check in ZERO_TOLERANCE else self.default_tolerated_share
+        return CheckLevel(share, default_severity)
+
+
+def _share(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError(f"{where}: tolerated_share must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
+    """Check and read the YAML structure of a validation config."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected a mapping")
+    unknown = set(raw) - {"default_tolerated_share", "checks"}
+    if unknown:
+        raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+    default = _share(raw.get("default_tolerated_share", DEFAULT_TOLERATED_SHARE), where)
+    overrides: dict[str, CheckLevel] = {}
+    for check, spec in (raw.get("checks") or {}).items():
+        spec = spec or {}
+        severity = spec.get("severity", "critical")
+        if severity not in SEVERITIES:
+            raise InputError(f"{where}: checks.{check}.severity must be critical or warning")
+        zero = 0.0 if check in ZERO_TOLERANCE else default
+        share = _share(spec.get("tolerated_share", zero), f"{where}: checks.{check}")
+        overrides[str(check)] = CheckLevel(share, str(severity))
+    return ValidationConfig(default, overrides)
+
+
+def load_config(path: Path = CONFIG_FILE) -> ValidationConfig:
+    """The project's validation config (defaults when the file does not exist)."""
+    if not path.exists():
+        return parse_config({})
+    with path.open() as handle:
+        return parse_config(yaml.safe_load(handle), str(path))

@@ -1,0 +1,248 @@
+"""One validation run: read the window's rows in chunks, validate each with GX, combine the counts.
+
+Per expectation the counts of every chunk are added up; the failing share is the failing
+rows over the rows validated by that suite (for an event suite: the usable events of
+that name). Outcome per expectation: `pass` (no failing row), `warning` (failing rows
+within the tolerated share, i.e. GX's `mostly`, or severity warning), `blocking` (above
+it, severity critical). A run with any blocking expectation failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from onboard.errors import InputError, OnboardError
+from onboard.paths import PROJECT_DIR
+from onboard.tracking_plan import load_tracking_plan
+from onboard.validate.config import EXPECTATIONS_DIR
+from onboard.validate.runs import RunRecord, default_since, ensure_table, insert_run, utc_now
+from onboard.validate.source import (
+    CHUNK_ROWS,
+    chunks,
+    events_sql,
+    latest_loaded_at,
+    require_duckdb,
+    table_sql,
+)
+from onboard.validate.suites import EVENTS_SUITE, TABLE_SUITES
+from onboard.warehouse import Target, connect
+
+RESULTS_DIR = Path(os.environ.get("ONBOARD_VALIDATION_RESULTS_DIR", PROJECT_DIR / "results" / "validation"))
+MAX_EXAMPLES = 5
+
+
+class ValidationFailedError(OnboardError):
+    """A validation run had a blocking failure: exit 1."""
+
+    exit_code = 1
+
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation's combined result over every chunk."""
+
+    suite: str
+    expectation_type: str
+    check: str
+    event: str
+    prop: str
+    kind: str
+    severity: str
+    tolerated_share: float
+    rows: int = 0
+    failing: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.failing / self.rows if self.rows else 0.0
+
+    @property
+    def outcome(self) -> str:
+        if self.failing == 0:
+            return "pass"
+        if self.share > self.tolerated_share + 1e-12 and self.severity == "critical":
+            return "blocking"
+        return "warning"
+
+
+@dataclass
+class SuiteOutcome:
+    """One suite's rows and expectations."""
+
+    name: str
+    rows: int = 0
+    expectations: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        outcomes = {e.outcome for e in self.expectations}
+        return "failed" if "blocking" in outcomes else "warning" if "warning" in outcomes else "passed"
+
+
+@dataclass
+class ValidationOutcome:
+    """A finished run."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    since: datetime
+    until: datetime
+    suites: list[SuiteOutcome]
+    results_file: Path | None
+
+    @property
+    def rows(self) -> int:
+        return sum(s.rows for s in self.suites if s.name != EVENTS_SUITE)
+
+    def expectations(self, outcome: str) -> list[ExpectationOutcome]:
+        return [e for s in self.suites for e in s.expectations if e.outcome == outcome]
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.expectations("blocking") else "passed"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.status == "failed" else 0
+
+    def failure(self, event: str, prop: str) -> int:
+        """Failing rows of every expectation on one event's property (or unusable reason)."""
+        return sum(
+            e.failing for s in self.suites for e in s.expectations if e.event == event and e.prop == prop
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "status": self.status,
+            "suites": [
+                {
+                    "name": s.name,
+                    "rows": s.rows,
+                    "status": s.status,
+                    "expectations": [
+                        {**asdict(e), "share": e.share, "outcome": e.outcome} for e in s.expectations
+                    ],
+                }
+                for s in self.suites
+            ],
+        }
+
+
+def _outcomes(name: str, suite_file: dict[str, Any]) -> SuiteOutcome:
+    outcome = SuiteOutcome(name)
+    for item in suite_file["expectations"]:
+        meta, kwargs = item["meta"], item["kwargs"]
+        outcome.expectations.append(
+            ExpectationOutcome(
+                suite=name,
+                expectation_type=item["type"],
+                check=meta["check"],
+                event=meta["event"],
+                prop=meta["property"],
+                kind=meta["kind"],
+                severity=item.get("severity") or "critical",
+                tolerated_share=round(1.0 - float(kwargs.get("mostly", 1.0)), 10),
+            )
+        )
+    return outcome
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def validate(
+    target: Target,
+    since: datetime | None = None,
+    suites_dir: Path = EXPECTATIONS_DIR,
+    results_dir: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ValidationOutcome:
+    """Validate the raw rows loaded since the last good run (or since), record the run, return it."""
+    require_duckdb(target)
+    plan = load_tracking_plan()
+    started = utc_now()
+    names = [*plan.event_names, EVENTS_SUITE, *TABLE_SUITES]
+    files = {}
+    for name in names:
+        path = suites_dir / f"{name}.json"
+        if not path.exists():
+            raise InputError(f"{path}: suite missing; run python -m onboard.validate.suites --write")
+        files[name] = json.loads(path.read_text())
+    outcomes = {name: _outcomes(name, files[name]) for name in names}
+    with connect(target) as connection:
+        ensure_table(connection)
+        window_since = since if since is not None else default_since(connection)
+        until = latest_loaded_at(connection) or window_since
+        sources = [("events", events_sql(plan)), *((t, table_sql(t)) for t in TABLE_SUITES)]
+        validator = None
+        gx_suites: dict[str, Any] = {}
+        for table, sql in sources:
+            if until <= window_since:
+                break
+            for frame in chunks(connection, sql, window_since, until, chunk_rows):
+                if validator is None:
+                    from onboard.validate import gx
+
+                    validator = gx.Validator()
+                    gx_suites = {n: gx.load_suite(suites_dir / f"{n}.json") for n in names}
+                if table == "events":
+                    _validate(validator, gx_suites[EVENTS_SUITE], outcomes[EVENTS_SUITE], frame, "event_id")
+                    usable = frame[frame["unusable_reason"].isna()]
+                    for event, rows in usable.groupby("event_name", sort=False):
+                        name = str(event)
+                        _validate(validator, gx_suites[name], outcomes[name], rows, "event_id")
+                else:
+                    key = "event_id" if table == "email_events" else "customer_id"
+                    _validate(validator, gx_suites[table], outcomes[table], frame, key)
+        finished = utc_now()
+        run_id = new_run_id(started)
+        result = ValidationOutcome(
+            run_id, started, finished, window_since, until, list(outcomes.values()), None
+        )
+        folder = results_dir or RESULTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        result.results_file = folder / f"{run_id}.json"
+        result.results_file.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        insert_run(
+            connection,
+            RunRecord(
+                run_id=run_id,
+                started_at=started,
+                finished_at=finished,
+                window_since=window_since,
+                window_until=until,
+                suites=names,
+                rows_validated=result.rows,
+                expectations_failed=len(result.expectations("blocking")),
+                expectations_warned=len(result.expectations("warning")),
+                status=result.status,
+                results_file=str(result.results_file),
+            ),
+        )
+    return result
+
+
+def _validate(validator: Any, suite: Any, outcome: SuiteOutcome, frame: Any, id_column: str) -> None:
+    outcome.rows += len(frame)
+    for expectation, counts in zip(
+        outcome.expectations, validator.validate(suite, frame, id_column), strict=True
+    ):
+        expectation.rows += len(frame)
+        expectation.failing += counts.unexpected_count
+        room = MAX_EXAMPLES - len(expectation.examples)
+        if room > 0:
+            expectation.examples.extend(counts.examples[:room])

@@ -1,0 +1,44 @@
+"""The `onboard` command line as a user meets it: help everywhere, honest exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_onboard
+
+COMMANDS = ["generate", "load", "build", "demo", "bench", "validate"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_command_has_help(command: str | None):
+    result = run_onboard(*filter(None, [command]), "--help")
+    assert result.returncode == 0
+    assert "Usage: onboard" in result.stdout
+
+
+def test_build_exits_non_zero_when_dbt_fails(tmp_path: Path):
+    # an empty warehouse has no raw tables: dbt cannot build staging
+    result = run_onboard(
+        "build",
+        "--select",
+        "stg_billing__accounts",
+        env={"ONBOARD_DUCKDB_PATH": str(tmp_path / "empty.duckdb")},
+    )
+    assert result.returncode == 1
+
+
+def test_unknown_command_is_a_usage_error():
+    result = run_onboard("frobnicate")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_as_of_is_one_line_and_exit_code_2():
+    result = run_onboard("build", "--as-of", "yesterday-ish")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "onboard: error: --as-of 'yesterday-ish': expected an ISO-8601 time such as 2026-03-16T12:00:00Z"
+    )
