@@ -58,6 +58,7 @@ def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int
     stamp = cut.strftime("%Y-%m-%dT%H:%M:%SZ")
     source = data_dir / "events.parquet"
     with duckdb.connect() as connection:
+        connection.execute("set enable_progress_bar = false")
         connection.execute(
             f"copy (select * from read_parquet('{source}') where received_at is null "
             f"or received_at <= '{stamp}') to '{day0 / 'events.parquet'}' (format parquet)"
@@ -104,9 +105,8 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
         f"print(split_last_day(Path({str(data_dir)!r}), Path({str(day0)!r}), Path({str(day1)!r}), "
         f"datetime.fromisoformat({previous_day.isoformat()!r})))"
     )
-    new_rows = int(
-        subprocess.run([sys.executable, "-c", split], check=True, capture_output=True, text=True).stdout
-    )
+    output = subprocess.run([sys.executable, "-c", split], check=True, capture_output=True, text=True).stdout
+    new_rows = int(output.strip().splitlines()[-1])
 
     seconds, rss = run_measured([ONBOARD, "load", str(day0)], env)
     results.append(StepResult(customers, "load", seconds, rss, f"{events - new_rows:,} event rows"))
