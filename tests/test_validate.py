@@ -13,8 +13,9 @@ import pytest
 from onboard.errors import UsageError
 from onboard.generate import GenerateOptions, generate, parse_break
 from onboard.load import load
+from onboard.raw_tables import UNUSABLE_REASONS
 from onboard.tracking_plan import Property, load_tracking_plan
-from onboard.validate.config import UNUSABLE_REASONS, load_config, parse_config
+from onboard.validate.config import load_config, parse_config
 from onboard.validate.runs import ValidationGateError, accept_run, require_passing_validation
 from onboard.validate.suites import build_suites, suite_drift, write_suites
 from onboard.warehouse import Target

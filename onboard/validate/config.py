@@ -31,14 +31,6 @@ DEFAULT_TOLERATED_SHARE = 0.01
 #: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error.
 ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email")
 
-#: SPEC section 4: unusable rows, in the order their reason is decided.
-UNUSABLE_REASONS = (
-    "null_event_id",
-    "null_customer_id",
-    "null_occurred_at",
-    "unknown_event_name",
-    "invalid_properties",
-)
 
 #: SPEC section 3: value sets of the raw tables beside events.
 SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")

@@ -21,12 +21,12 @@ from typing import Any
 import yaml
 
 from onboard.paths import DBT_PROJECT_FILE
+from onboard.raw_tables import UNUSABLE_REASONS
 from onboard.tracking_plan import Property, TrackingPlan, load_tracking_plan
 from onboard.validate.config import (
     EMAIL_EVENT_TYPES,
     EXPECTATIONS_DIR,
     SUBSCRIPTION_STATUSES,
-    UNUSABLE_REASONS,
     ValidationConfig,
     load_config,
 )
