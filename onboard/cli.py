@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -207,7 +207,8 @@ def demo(
         "marts            main.onboarding_customers, stall_alerts, path_metrics, cohort_routing_report, ..."
     )
     console.print(
-        "next             .venv/bin/onboard build --as-of 2026-01-01T00:00:00Z (replay a past day); "
+        f"next             .venv/bin/onboard build --as-of {as_of - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ} "
+        "(replay a week ago); "
         ".venv/bin/onboard validate; .venv/bin/onboard --help"
     )
 
