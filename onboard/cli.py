@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -250,8 +251,6 @@ def validate(
     target: TargetOption = None,
 ) -> None:
     """Validate the raw data against the tracking plan's GX suites; exit 1 on a blocking failure."""
-    import os
-
     from onboard.validate.report import summary_lines
     from onboard.validate.runner import ValidationFailedError
     from onboard.validate.runner import validate as run_validate

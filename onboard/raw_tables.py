@@ -45,5 +45,9 @@ UNUSABLE_REASONS = (
     "invalid_properties",
 )
 
+#: Value sets of the raw tables beside events (SPEC section 3).
+SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
+EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "spam_reported")
+
 FILE_FORMATS = ("parquet", "csv")
 LOADED_AT_COLUMN = "_loaded_at"

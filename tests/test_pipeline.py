@@ -116,6 +116,14 @@ def _split_events(folder: Path, out: Path) -> list[Path]:
     return paths
 
 
+def _symmetric_difference(connection: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
+    row = connection.execute(
+        f"select count(*) from ((select * from {left} except all select * from {right}) "
+        f"union all (select * from {right} except all select * from {left}))"
+    ).fetchone()
+    return int(row[0]) if row else -1
+
+
 def test_incremental_staging_over_three_loads_equals_a_full_refresh(
     generated: tuple[Path, dict], tmp_path: Path
 ):
@@ -150,12 +158,9 @@ def test_incremental_staging_over_three_loads_equals_a_full_refresh(
                 for schema in ("main_staging", "incremental_copy")
             )
             assert full == incremental
-            differing = connection.execute(
-                f"select count(*) from ((select * from main_staging.{model} except all "
-                f"select * from incremental_copy.{model}) union all (select * from incremental_copy.{model} "
-                f"except all select * from main_staging.{model}))"
-            ).fetchone()
-            assert differing == (0,), model
+            assert (
+                _symmetric_difference(connection, f"main_staging.{model}", f"incremental_copy.{model}") == 0
+            ), model
 
 
 MARTS = (
@@ -168,14 +173,6 @@ MARTS = (
     "crm_contacts",
     "esp_people",
 )
-
-
-def _symmetric_difference(connection: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
-    row = connection.execute(
-        f"select count(*) from ((select * from {left} except all select * from {right}) "
-        f"union all (select * from {right} except all select * from {left}))"
-    ).fetchone()
-    return int(row[0]) if row else -1
 
 
 def test_day_by_day_incremental_builds_give_the_marts_of_a_full_refresh(

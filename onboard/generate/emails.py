@@ -23,12 +23,12 @@ from onboard.generate.vocabulary import (
     CAMPAIGNS,
     CLICKED,
     DELIVERED,
-    EMAIL_EVENT_TYPES,
     OPENED,
     SENT,
     SPAM_REPORTED,
     UNSUBSCRIBED,
 )
+from onboard.raw_tables import EMAIL_EVENT_TYPES
 
 EMAIL_COLUMNS = ("event_id", "customer_id", "campaign", "event_type", "occurred_at")
 EMAIL_ID_PREFIX = "em_"

@@ -23,11 +23,11 @@ from onboard.generate.vocabulary import (
     HIGH_TOUCH,
     PAST_DUE,
     STANDARD,
-    SUBSCRIPTION_STATUSES,
     TRACKS,
     TRIAL,
     TRIALING,
 )
+from onboard.raw_tables import SUBSCRIPTION_STATUSES
 
 ACCOUNT_COLUMNS = ("customer_id", "company_name", "arr", "csm_owner", "updated_at")
 SUBSCRIPTION_COLUMNS = ("customer_id", "status", "trial_ends_at", "updated_at")

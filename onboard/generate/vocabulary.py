@@ -17,18 +17,8 @@ HIGH_TOUCH_MIN_ARR = 25_000
 SELF_SERVE_MAX_ARR = 1_000
 SELF_SERVE_MAX_COMPANY_SIZE = 50
 
-SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
+# codes into onboard.raw_tables.SUBSCRIPTION_STATUSES and EMAIL_EVENT_TYPES
 TRIALING, ACTIVE, PAST_DUE, CANCELLED, DELETED = range(5)
-
-EMAIL_EVENT_TYPES = (
-    "sent",
-    "delivered",
-    "opened",
-    "clicked",
-    "bounced",
-    "unsubscribed",
-    "spam_reported",
-)
 SENT, DELIVERED, OPENED, CLICKED, BOUNCED, UNSUBSCRIBED, SPAM_REPORTED = range(7)
 
 CAMPAIGNS = (

@@ -32,11 +32,6 @@ DEFAULT_TOLERATED_SHARE = 0.01
 ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email")
 
 
-#: SPEC section 3: value sets of the raw tables beside events.
-SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
-EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "spam_reported")
-
-
 @dataclass(frozen=True)
 class CheckLevel:
     """How much failure one check tolerates, and whether beyond it the run is blocked."""

@@ -21,12 +21,10 @@ from typing import Any
 import yaml
 
 from onboard.paths import DBT_PROJECT_FILE
-from onboard.raw_tables import UNUSABLE_REASONS
+from onboard.raw_tables import EMAIL_EVENT_TYPES, SUBSCRIPTION_STATUSES, UNUSABLE_REASONS
 from onboard.tracking_plan import Property, TrackingPlan, load_tracking_plan
 from onboard.validate.config import (
-    EMAIL_EVENT_TYPES,
     EXPECTATIONS_DIR,
-    SUBSCRIPTION_STATUSES,
     ValidationConfig,
     load_config,
 )
