@@ -189,12 +189,11 @@ def demo(
         fmt="parquet",
     )
     load(data_dir, append=False, target=target)
-    if resolved.type == "duckdb":  # validation reads DuckDB only, for now
-        from onboard.validate.report import summary_lines
-        from onboard.validate.runner import validate as run_validate
+    from onboard.validate.report import summary_lines
+    from onboard.validate.runner import validate as run_validate
 
-        for line in summary_lines(run_validate(resolved)):
-            console.print(line, markup=False, highlight=False)
+    for line in summary_lines(run_validate(resolved)):
+        console.print(line, markup=False, highlight=False)
     _build(resolved, as_of=as_of, full_refresh=True)
     summary = summarise(resolved, as_of)
     console.rule("onboarding-paths demo")

@@ -14,6 +14,7 @@ skip without one, except when the variable CI is set, where they fail.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -683,3 +684,61 @@ def test_reloading_raw_tables_after_a_build_works_on_postgres(small_builds: Buil
     folder = write_raw_folder(tmp_path / "raw", extended_small_raw())
 
     load(folder, small_builds.box.target(), schema=small_builds.box.raw_schema)
+
+
+# --- onboard validate on PostgreSQL: the same verdicts as on DuckDB ----------------------------
+
+
+def _verdicts(results_dir: Path) -> dict[tuple[str, str, str, str], tuple[int, int, str]]:
+    """(suite, check, kind, event) -> (rows, failing, outcome) of the one run written to results_dir."""
+    (path,) = results_dir.glob("*.json")
+    saved = json.loads(path.read_text())
+    return {
+        (suite["name"], item["check"], item["kind"], item["event"]): (
+            item["rows"],
+            item["failing"],
+            item["outcome"],
+        )
+        for suite in saved["suites"]
+        for item in suite["expectations"]
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("data", ["small", "generated"])
+def test_validate_on_postgres_gives_the_same_verdicts_as_on_duckdb(
+    throwaway_database: dict[str, str], tmp_path: Path, data: str
+):
+    folder = tmp_path / "raw"
+    if data == "small":
+        write_raw_folder(folder, extended_small_raw())
+    else:
+        from onboard.generate import GenerateOptions, generate
+
+        generate(folder, GenerateOptions(customers=500, seed=5, as_of=GENERATED_AS_OF, fmt="parquet"))
+    duck = {
+        "ONBOARD_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+        "ONBOARD_VALIDATION_RESULTS_DIR": str(tmp_path / "d"),
+    }
+    pg = {
+        **throwaway_database,
+        "PGSCHEMA": "analytics",
+        "ONBOARD_VALIDATION_RESULTS_DIR": str(tmp_path / "p"),
+    }
+    for env, target in ((duck, "duckdb"), (pg, "postgres")):
+        loaded = run_onboard("load", str(folder), "--target", target, env=env)
+        assert loaded.returncode == 0, loaded.stderr
+    on_duckdb = run_onboard("validate", "--target", "duckdb", env=duck)
+    on_postgres = run_onboard("validate", "--target", "postgres", env=pg)
+
+    assert on_postgres.returncode == on_duckdb.returncode, on_postgres.stderr
+    assert "Traceback" not in on_postgres.stderr
+    duck_verdicts, pg_verdicts = _verdicts(tmp_path / "d"), _verdicts(tmp_path / "p")
+    assert sum(failing for _, failing, _ in duck_verdicts.values()) > 0, "the data should trip some checks"
+    differing = {k: (v, pg_verdicts.get(k)) for k, v in duck_verdicts.items() if pg_verdicts.get(k) != v}
+    assert not differing, f"duckdb vs postgres: {differing}"
+    assert set(pg_verdicts) == set(duck_verdicts)
+
+    # the gate reads PostgreSQL's validation_runs too
+    again = run_onboard("validate", "--target", "postgres", env=pg)
+    assert again.returncode == on_duckdb.returncode

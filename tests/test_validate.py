@@ -5,19 +5,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from onboard.errors import UsageError
+from onboard.errors import InputError, UsageError
 from onboard.generate import GenerateOptions, generate, parse_break
 from onboard.load import load
 from onboard.raw_tables import UNUSABLE_REASONS
 from onboard.tracking_plan import Property, load_tracking_plan
-from onboard.validate.config import load_config, parse_config
+from onboard.validate.config import ValidationConfig, VolumeConfig, load_config, parse_config
 from onboard.validate.runs import ValidationGateError, accept_run, require_passing_validation
 from onboard.validate.suites import build_suites, suite_drift, write_suites
+from onboard.validate.volume import judge
 from onboard.warehouse import Target
 
 from .conftest import query, run_onboard
@@ -126,6 +127,11 @@ def test_clean_data_passes_with_warnings_and_exact_counts(clean):
     for key, count in manifest["events"]["broken_properties"].items():
         event, prop = key.split(".")
         assert result.failure(event, prop) == count, key
+    assert result.failure("events", "occurred_at") == manifest["events"]["future_dated"] > 0
+    assert sum(result.failure(event, "daily volume") for event in load_tracking_plan().event_names) == 0
+    volume = next(s for s in result.suites if s.name == "volume")
+    assert volume.rows > 100, "most days of the generated history are judged"
+    assert any("fewer than 7 days of history" in note for note in result.notes)
     saved = json.loads(result.results_file.read_text())
     assert saved["run_id"] == result.run_id and saved["status"] == "passed"
     rows = query(target, "select status, expectations_failed from validation.validation_runs")
@@ -190,3 +196,145 @@ def test_counts_are_the_same_in_small_chunks(clean):
     for key, count in manifest["events"]["broken_properties"].items():
         event, prop = key.split(".")
         assert result.failure(event, prop) == count, key
+
+
+def _volume_config(**overrides) -> ValidationConfig:
+    return parse_config(
+        {"volume": {"history_days": 4, "min_history_days": 3, "min_median_events": 10, **overrides}}
+    )
+
+
+def _days(counts: dict[str, list[int]], first: date = date(2026, 3, 1), window_from: int = 0) -> list[tuple]:
+    return [
+        (name, first + timedelta(days=n), count, int(n >= window_from))
+        for name, series in counts.items()
+        for n, count in enumerate(series)
+        if count
+    ]
+
+
+def test_volume_judges_complete_days_against_the_median_of_the_previous_days():
+    names = ("a", "b", "rare")
+    rows = _days(
+        {
+            #     day 0   1   2   3   4   5   6   7 (latest, still arriving: not judged)
+            "a": [20, 30, 40, 30, 14, 16, 0, 1],
+            "b": [50, 50, 50, 50, 50, 50, 25, 0],
+            "rare": [2, 0, 1, 0, 0, 0, 0, 0],
+        }
+    )
+    result = judge(rows, names, _volume_config())
+    # judged days 3..6 (three days of history first); median over up to 4 previous days
+    assert result.judged == {"a": 4, "b": 4, "rare": 0}
+    # day 4: a=14 vs median(20,30,40,30)=30 -> below 15: drop; day 5: 16 vs median(30,40,30,14)=30 -> no
+    # day 6: a=0 vs median(40,30,14,16)=23 -> zero; b day 6: 25 = 0.5 x 50 -> not below: no drop
+    assert [(d.event, str(d.day), d.count, d.median) for d in result.drops] == [("a", "2026-03-05", 14, 30.0)]
+    assert [(d.event, str(d.day), d.count, d.median) for d in result.zeros] == [("a", "2026-03-07", 0, 23.0)]
+    assert result.notes == [
+        "volume: days 2026-03-01 to 2026-03-03 skipped: fewer than 3 days of history before them"
+    ]
+
+
+def test_volume_only_judges_days_from_the_window_on():
+    rows = _days({"a": [30, 30, 30, 30, 30, 0, 30, 30]}, window_from=6)
+    result = judge(rows, ("a",), _volume_config())
+    assert result.judged == {"a": 1} and result.zeros == [] and result.notes == []
+    # a day without any `a` is judged when other events of that day arrived in the window
+    series = {"a": [30, 30, 30, 30, 30, 0, 30, 30], "b": [30] * 8}
+    earlier = judge(_days(series, window_from=5), ("a", "b"), _volume_config())
+    assert [(d.event, str(d.day)) for d in earlier.zeros] == [("a", "2026-03-06")]
+    assert earlier.judged == {"a": 2, "b": 2}
+    assert judge([], ("a",), _volume_config()).judged == {"a": 0}
+
+
+def test_volume_config_is_checked():
+    with pytest.raises(InputError, match=r"volume\.history_days must be a whole number"):
+        parse_config({"volume": {"history_days": 0}})
+    with pytest.raises(InputError, match="volume: unknown keys median"):
+        parse_config({"volume": {"median": 3}})
+    with pytest.raises(InputError, match="min_history_days must not exceed"):
+        parse_config({"volume": {"history_days": 5, "min_history_days": 6}})
+    assert load_config().volume == VolumeConfig(14, 7, 0.5, 20)
+    assert load_config().level("volume.zero").tolerated_share == 0.0
+
+
+ZERO_DAY = "2026-03-01"
+DROP_DAY = "2026-03-03"
+BURST = 150
+
+
+@pytest.fixture(scope="module")
+def tampered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Target, dict, Path, int]:
+    """Generated data with a tracking outage, a drop, a future-dated burst and too many unusable rows."""
+    import duckdb
+
+    root = tmp_path_factory.mktemp("tampered")
+    target, manifest = _warehouse(root)
+    # only usable rows are touched, so the manifest's unusable counts still hold
+    usable = (
+        "event_id <> '' and customer_id <> '' and occurred_at like '____-__-__T__:__:__Z' "
+        "and json_valid(coalesce(nullif(properties, ''), '{}')) and left(coalesce(nullif(properties, ''), '{}'), 1) = '{'"
+    )
+    with duckdb.connect(str(target.duckdb_path)) as connection:
+        connection.execute(
+            f"delete from raw.events where event_name = 'session_started' and left(occurred_at, 10) = '{ZERO_DAY}' "
+            f"and {usable}"
+        )
+        connection.execute(
+            "delete from raw.events where event_name = 'query_run' and event_id in ("
+            f"select event_id from raw.events where event_name = 'query_run' and left(occurred_at, 10) = '{DROP_DAY}' "
+            f"and {usable} "
+            "order by event_id limit (select cast(count(*) * 0.8 as integer) from raw.events "
+            f"where event_name = 'query_run' and left(occurred_at, 10) = '{DROP_DAY}'))"
+        )
+        connection.execute(
+            "create temp table burst as select distinct event_id from raw.events "
+            f"where event_name = 'data_imported' and {usable} and occurred_at <= received_at "
+            f"order by event_id limit {BURST}"
+        )
+        connection.execute(
+            "update raw.events set occurred_at = strftime(cast(received_at as timestamp) + interval 3 hour, "
+            "'%Y-%m-%dT%H:%M:%SZ') where event_id in (select event_id from burst)"
+        )
+        total = connection.execute(
+            "select count(distinct event_id) from raw.events where event_id <> ''"
+        ).fetchone()[0]
+        blanked = int(total * 0.02)
+        connection.execute(
+            f"update raw.events set customer_id = '' where event_id in (select distinct event_id from raw.events "
+            f"where event_name = 'session_started' and {usable} order by event_id desc limit {blanked})"
+        )
+    return target, manifest, root / "results", blanked
+
+
+def test_outage_drop_burst_and_unusable_share_are_reported_then_accepted(tampered):
+    target, manifest, results, blanked = tampered
+    env = {"ONBOARD_DUCKDB_PATH": str(target.duckdb_path), "ONBOARD_VALIDATION_RESULTS_DIR": str(results)}
+    done = run_onboard("validate", env=env)
+    assert done.returncode == 1, done.stderr
+    out = done.stderr
+    unusable = manifest["events"]["unusable"]["null_customer_id"] + blanked
+    assert f"BLOCKING events / null_customer_id unusable: {unusable:,} of" in out
+    assert "BLOCKING session_started / daily volume zero: 1 of" in out
+    assert f"e.g. {ZERO_DAY}: 0 vs median" in out
+    assert "WARNING  query_run / daily volume drop: 1 of" in out and f"e.g. {DROP_DAY}: " in out
+    future = manifest["events"]["future_dated"] + BURST
+    assert f"WARNING  events / occurred_at future_dated: {future:,} of" in out
+    assert "FAILED: 2 blocking" in out
+
+    (run_id,) = query(target, "select run_id from validation.validation_runs")[0]
+    with pytest.raises(ValidationGateError, match="failed"):
+        require_passing_validation(target)
+    refused = run_onboard(
+        "validate", "--accept", "20990101T000000Z-000000", "--by", "ops", "--reason", "x", env=env
+    )
+    assert refused.returncode == 2 and "no such validation run" in refused.stderr
+    accepted = run_onboard("validate", "--accept", run_id, "--by", "ops", "--reason", "outage known", env=env)
+    assert accepted.returncode == 0, accepted.stderr
+    assert f"accepted run {run_id} (by ops: outage known)" in accepted.stderr
+    assert query(target, "select status, accepted_by, accepted_reason from validation.validation_runs") == [
+        ("accepted", "ops", "outage known")
+    ]
+    require_passing_validation(target)
+    again = run_onboard("validate", env=env)
+    assert again.returncode == 0 and "no new rows" in again.stdout + again.stderr

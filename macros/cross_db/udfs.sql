@@ -184,3 +184,8 @@
     end;
     $$;
 {%- endmacro %}
+
+{#- `dbt run-operation install_udfs`: create the functions without a build (onboard validate). -#}
+{% macro install_udfs() -%}
+    {% do run_query(create_udfs()) %}
+{%- endmacro %}

@@ -9,7 +9,15 @@ default_tolerated_share: 0.01       # every check not listed below
 checks:                             # by check name, see `check_names()` in suites.py
   signup_completed.plan_tier: {tolerated_share: 0.0, severity: critical}
   unusable.invalid_properties: {tolerated_share: 0.02}
+volume:                             # events per event type and day against the previous days
+  history_days: 14                  # the median is over this many previous days
+  min_history_days: 7               # fewer days of history: the check is skipped, with a note
+  drop_share: 0.5                   # below this share of the median: check `volume.drop`
+  min_median_events: 20             # event types rarer than this per day are not judged
 ```
+
+The volume checks are `volume.drop` (default severity warning) and `volume.zero` (no event
+of a type on a day whose median is at least min_median_events: critical).
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ CONFIG_FILE = EXPECTATIONS_DIR / "validation.yml"
 SEVERITIES = ("critical", "warning")
 DEFAULT_TOLERATED_SHARE = 0.01
 
-#: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error.
-ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email")
+#: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error;
+#: and any day without an event of a type that usually has them is a tracking outage.
+ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email", "volume.zero")
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,22 @@ class CheckLevel:
 
 
 @dataclass(frozen=True)
+class VolumeConfig:
+    """How event volume per type and day is compared with the previous days."""
+
+    history_days: int = 14
+    min_history_days: int = 7
+    drop_share: float = 0.5
+    min_median_events: int = 20
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     """Default tolerance plus per-check overrides."""
 
     default_tolerated_share: float
     overrides: dict[str, CheckLevel]
+    volume: VolumeConfig = VolumeConfig()
 
     def level(self, check: str, default_severity: str = "critical") -> CheckLevel:
         """The level of a check: its override, else SPEC section 4's default."""
@@ -66,7 +86,7 @@ def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"default_tolerated_share", "checks"}
+    unknown = set(raw) - {"default_tolerated_share", "checks", "volume"}
     if unknown:
         raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     default = _share(raw.get("default_tolerated_share", DEFAULT_TOLERATED_SHARE), where)
@@ -79,7 +99,27 @@ def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
         zero = 0.0 if check in ZERO_TOLERANCE else default
         share = _share(spec.get("tolerated_share", zero), f"{where}: checks.{check}")
         overrides[str(check)] = CheckLevel(share, str(severity))
-    return ValidationConfig(default, overrides)
+    return ValidationConfig(default, overrides, _volume(raw.get("volume"), where))
+
+
+def _volume(raw: Any, where: str) -> VolumeConfig:
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: volume: expected a mapping")
+    defaults = VolumeConfig()
+    unknown = set(raw) - set(defaults.__dataclass_fields__)
+    if unknown:
+        raise InputError(f"{where}: volume: unknown keys {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key in ("history_days", "min_history_days", "min_median_events"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{where}: volume.{key} must be a whole number >= 1, got {value!r}")
+        values[key] = value
+    values["drop_share"] = _share(raw.get("drop_share", defaults.drop_share), f"{where}: volume.drop_share")
+    if values["min_history_days"] > values["history_days"]:
+        raise InputError(f"{where}: volume.min_history_days must not exceed volume.history_days")
+    return VolumeConfig(**values)
 
 
 def load_config(path: Path = CONFIG_FILE) -> ValidationConfig:

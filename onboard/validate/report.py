@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onboard.validate.runner import ValidationOutcome
+from onboard.validate.volume import SUITE as VOLUME_SUITE
 
 MARKS = {"passed": "pass", "warning": "pass (warnings)", "failed": "FAIL"}
 
@@ -18,7 +19,8 @@ def summary_lines(result: ValidationOutcome) -> list[str]:
     for suite in result.suites:
         if suite.rows == 0:
             continue
-        lines.append(f"  {suite.name:<26} {suite.rows:>10,} rows  {MARKS[suite.status]}")
+        unit = "days" if suite.name == VOLUME_SUITE else "rows"
+        lines.append(f"  {suite.name:<26} {suite.rows:>10,} {unit}  {MARKS[suite.status]}")
         for item in suite.expectations:
             if item.outcome == "pass":
                 continue
@@ -28,6 +30,7 @@ def summary_lines(result: ValidationOutcome) -> list[str]:
                 f"{item.failing:,} of {item.rows:,} rows ({item.share:.2%}, tolerated "
                 f"{item.tolerated_share:.2%}, {item.severity}){examples}"
             )
+    lines.extend(f"  note: {note}" for note in result.notes)
     blocking = len(result.expectations("blocking"))
     warned = len(result.expectations("warning"))
     verdict = "FAILED" if blocking else "passed"

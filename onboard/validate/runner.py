@@ -17,21 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onboard.errors import InputError, OnboardError
+from onboard.db import Database, database
+from onboard.dbt_runner import run_dbt
+from onboard.errors import InputError, OnboardError, UsageError
 from onboard.paths import PROJECT_DIR
 from onboard.tracking_plan import load_tracking_plan
-from onboard.validate.config import EXPECTATIONS_DIR
+from onboard.validate import volume
+from onboard.validate.config import EXPECTATIONS_DIR, ValidationConfig, load_config
 from onboard.validate.runs import RunRecord, default_since, ensure_table, insert_run, utc_now
-from onboard.validate.source import (
-    CHUNK_ROWS,
-    chunks,
-    events_sql,
-    latest_loaded_at,
-    require_duckdb,
-    table_sql,
-)
+from onboard.validate.source import CHUNK_ROWS, chunks, dialect, events_sql, latest_loaded_at, table_sql
 from onboard.validate.suites import EVENTS_SUITE, TABLE_SUITES
-from onboard.warehouse import Target, connect
+from onboard.warehouse import Target
 
 RESULTS_DIR = Path(os.environ.get("ONBOARD_VALIDATION_RESULTS_DIR", PROJECT_DIR / "results" / "validation"))
 MAX_EXAMPLES = 5
@@ -97,10 +93,11 @@ class ValidationOutcome:
     until: datetime
     suites: list[SuiteOutcome]
     results_file: Path | None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return sum(s.rows for s in self.suites if s.name != EVENTS_SUITE)
+        return sum(s.rows for s in self.suites if s.name not in (EVENTS_SUITE, volume.SUITE))
 
     def expectations(self, outcome: str) -> list[ExpectationOutcome]:
         return [e for s in self.suites for e in s.expectations if e.outcome == outcome]
@@ -126,6 +123,7 @@ class ValidationOutcome:
             "finished_at": self.finished_at.isoformat(),
             "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "status": self.status,
+            "notes": self.notes,
             "suites": [
                 {
                     "name": s.name,
@@ -172,7 +170,6 @@ def validate(
     chunk_rows: int = CHUNK_ROWS,
 ) -> ValidationOutcome:
     """Validate the raw rows loaded since the last good run (or since), record the run, return it."""
-    require_duckdb(target)
     plan = load_tracking_plan()
     started = utc_now()
     names = [*plan.event_names, EVENTS_SUITE, *TABLE_SUITES]
@@ -183,17 +180,19 @@ def validate(
             raise InputError(f"{path}: suite missing; run python -m onboard.validate.suites --write")
         files[name] = json.loads(path.read_text())
     outcomes = {name: _outcomes(name, files[name]) for name in names}
-    with connect(target) as connection:
-        ensure_table(connection)
-        window_since = since if since is not None else default_since(connection)
-        until = latest_loaded_at(connection) or window_since
-        sources = [("events", events_sql(plan)), *((t, table_sql(t)) for t in TABLE_SUITES)]
+    with database(target) as db:
+        ensure_table(db)
+        window_since = since if since is not None else default_since(db)
+        until = latest_loaded_at(db) or window_since
+        if until > window_since:
+            ensure_udfs(db)
+        sources = [("events", events_sql(plan, dialect(db))), *((t, table_sql(t)) for t in TABLE_SUITES)]
         validator = None
         gx_suites: dict[str, Any] = {}
         for table, sql in sources:
             if until <= window_since:
                 break
-            for frame in chunks(connection, sql, window_since, until, chunk_rows):
+            for frame in chunks(db, sql, window_since, until, chunk_rows):
                 if validator is None:
                     from onboard.validate import gx
 
@@ -208,17 +207,23 @@ def validate(
                 else:
                     key = "event_id" if table == "email_events" else "customer_id"
                     _validate(validator, gx_suites[table], outcomes[table], frame, key)
+        notes: list[str] = []
+        if until > window_since:
+            config = load_config()
+            checked = volume.check_volume(db, plan, dialect(db), window_since, until, config)
+            outcomes[volume.SUITE] = _volume_outcome(checked, config)
+            notes.extend(checked.notes)
         finished = utc_now()
         run_id = new_run_id(started)
         result = ValidationOutcome(
-            run_id, started, finished, window_since, until, list(outcomes.values()), None
+            run_id, started, finished, window_since, until, list(outcomes.values()), None, notes
         )
         folder = results_dir or RESULTS_DIR
         folder.mkdir(parents=True, exist_ok=True)
         result.results_file = folder / f"{run_id}.json"
         result.results_file.write_text(json.dumps(result.to_json(), indent=2) + "\n")
         insert_run(
-            connection,
+            db,
             RunRecord(
                 run_id=run_id,
                 started_at=started,
@@ -234,6 +239,49 @@ def validate(
             ),
         )
     return result
+
+
+def _volume_outcome(checked: volume.VolumeResult, config: ValidationConfig) -> SuiteOutcome:
+    """The volume verdicts as expectations: per event type, days judged, dropped and zero."""
+    suite = SuiteOutcome(volume.SUITE, rows=max(checked.judged.values(), default=0))
+    for kind, days, severity in (("drop", checked.drops, "warning"), ("zero", checked.zeros, "critical")):
+        level = config.level(f"volume.{kind}", severity)
+        for event, judged in checked.judged.items():
+            failing = [d for d in days if d.event == event]
+            suite.expectations.append(
+                ExpectationOutcome(
+                    suite=volume.SUITE,
+                    expectation_type=volume.EXPECTATION_TYPE,
+                    check=f"volume.{kind}",
+                    event=event,
+                    prop="daily volume",
+                    kind=kind,
+                    severity=level.severity,
+                    tolerated_share=level.tolerated_share,
+                    rows=judged,
+                    failing=len(failing),
+                    examples=[f"{d.day}: {d.count} vs median {d.median:g}" for d in failing[:MAX_EXAMPLES]],
+                )
+            )
+    return suite
+
+
+def ensure_udfs(db: Database) -> None:
+    """On PostgreSQL, the dbt project's parsing functions (installed once with dbt run-operation)."""
+    if db.kind != "postgres":
+        return
+    schema = str(db.target.settings["schema"])
+    found = db.value(
+        "select count(*) from information_schema.routines where routine_schema = ? "
+        "and routine_name in ('onboard_try_timestamp', 'onboard_try_json_object')",
+        [schema],
+    )
+    if found == 2:
+        return
+    if run_dbt("run-operation", db.target, None, ["install_udfs"], quiet=True) != 0:
+        raise UsageError(
+            f"could not install the parsing functions in schema {schema}: dbt run-operation failed"
+        )
 
 
 def _validate(validator: Any, suite: Any, outcome: SuiteOutcome, frame: Any, id_column: str) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from onboard.db import Database, database
 from onboard.errors import OnboardError, UsageError
 from onboard.logs import log
 from onboard.validate.source import latest_loaded_at
-from onboard.warehouse import Target, connect
+from onboard.warehouse import Target
 
 SCHEMA = "validation"
 TABLE = f"{SCHEMA}.validation_runs"
@@ -91,10 +91,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def ensure_table(connection: Any) -> None:
+def ensure_table(db: Database) -> None:
     """Create the validation schema and table if missing."""
-    connection.execute(f"create schema if not exists {SCHEMA}")
-    connection.execute(CREATE_SQL)
+    db.execute(f"create schema if not exists {SCHEMA}")
+    db.execute(CREATE_SQL)
 
 
 def _record(row: tuple) -> RunRecord:
@@ -103,25 +103,27 @@ def _record(row: tuple) -> RunRecord:
     return RunRecord(**values)
 
 
-def runs(connection: Any) -> list[RunRecord]:
+def runs(db: Database) -> list[RunRecord]:
     """Every run, oldest first."""
-    ensure_table(connection)
-    rows = connection.execute(f"select {', '.join(COLUMNS)} from {TABLE} order by started_at, run_id")
-    return [_record(row) for row in rows.fetchall()]
+    ensure_table(db)
+    return [
+        _record(row)
+        for row in db.rows(f"select {', '.join(COLUMNS)} from {TABLE} order by started_at, run_id")
+    ]
 
 
-def insert_run(connection: Any, record: RunRecord) -> None:
+def insert_run(db: Database, record: RunRecord) -> None:
     """Record a finished run."""
-    ensure_table(connection)
+    ensure_table(db)
     values = [getattr(record, c) for c in COLUMNS]
     values[COLUMNS.index("suites")] = json.dumps(record.suites)
     placeholders = ", ".join("?" for _ in COLUMNS)
-    connection.execute(f"insert into {TABLE} ({', '.join(COLUMNS)}) values ({placeholders})", values)
+    db.execute(f"insert into {TABLE} ({', '.join(COLUMNS)}) values ({placeholders})", values)
 
 
-def default_since(connection: Any) -> datetime:
+def default_since(db: Database) -> datetime:
     """Where the next window starts: the end of the latest passed or accepted run, else the beginning."""
-    good = [r for r in runs(connection) if r.status in ("passed", "accepted")]
+    good = [r for r in runs(db) if r.status in ("passed", "accepted")]
     return max((r.window_until for r in good), default=EPOCH)
 
 
@@ -131,8 +133,8 @@ def accept_run(target: Target, run_id: str, by: str, reason: str) -> RunRecord:
         raise UsageError("--accept needs a name: set $USER or pass --by NAME")
     if not reason.strip():
         raise UsageError("--accept needs --reason TEXT: why the failed run is acceptable")
-    with connect(target) as connection:
-        known = {r.run_id: r for r in runs(connection)}
+    with database(target) as db:
+        known = runs_by_id(db)
         if run_id not in known:
             raise UsageError(f"--accept {run_id}: no such validation run")
         if known[run_id].status != "failed":
@@ -140,24 +142,24 @@ def accept_run(target: Target, run_id: str, by: str, reason: str) -> RunRecord:
                 f"--accept {run_id}: run is {known[run_id].status}, only a failed run is accepted"
             )
         now = utc_now()
-        connection.execute(
+        db.execute(
             f"update {TABLE} set status = 'accepted', accepted_by = ?, accepted_at = ?, accepted_reason = ? "
             "where run_id = ?",
             [by, now, reason, run_id],
         )
         log("validate.accepted", run_id=run_id, by=by, reason=reason)
-        return runs_by_id(connection)[run_id]
+        return runs_by_id(db)[run_id]
 
 
-def runs_by_id(connection: Any) -> dict[str, RunRecord]:
+def runs_by_id(db: Database) -> dict[str, RunRecord]:
     """Every run by id."""
-    return {r.run_id: r for r in runs(connection)}
+    return {r.run_id: r for r in runs(db)}
 
 
-def gate_problem(connection: Any) -> str | None:
+def gate_problem(db: Database) -> str | None:
     """Why a sync must not push now, or None when the latest validation allows it."""
-    history = runs(connection)
-    loaded = latest_loaded_at(connection)
+    history = runs(db)
+    loaded = latest_loaded_at(db)
     if not history:
         return "no validation has run on this warehouse; run `onboard validate`"
     latest = max(history, key=lambda r: (r.started_at, r.run_id))
@@ -181,8 +183,8 @@ def require_passing_validation(target: Target, force: bool = False) -> None:
 
     With force the sync goes ahead once, and the override is logged.
     """
-    with connect(target) as connection:
-        problem = gate_problem(connection)
+    with database(target) as db:
+        problem = gate_problem(db)
     if problem is None:
         return
     if force:

@@ -1,4 +1,4 @@
-"""The rows to validate, read from the warehouse's raw tables in bounded Arrow chunks.
+"""The rows to validate, read from the warehouse's raw tables in bounded chunks.
 
 Events are de-duplicated on event_id as staging does (SPEC section 9: earliest
 received_at, then occurred_at, then properties), over every copy of each event_id that
@@ -7,27 +7,27 @@ applies (SPEC section 4). Each property of the plan becomes one text column, rea
 on the events that declare it: null when absent, JSON null or an empty string; the
 string itself for a JSON string; for other JSON values the literal (integers) or a
 `json:<type>` marker, so GX's set and pattern expectations see them as malformed.
+`hours_ahead` is how far occurred_at is after received_at (future-dated events).
 
-DuckDB only for now (the JSON functions are DuckDB's).
+Timestamps and JSON are read as staging reads them: DuckDB's own functions, and on
+PostgreSQL the `onboard_try_timestamp` / `onboard_try_json_object` functions that the
+dbt project installs (macros/cross_db/udfs.sql).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
-from onboard.errors import UsageError
+from onboard.db import Database
 from onboard.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
 from onboard.tracking_plan import TrackingPlan
-from onboard.warehouse import Target
 
 CHUNK_ROWS = 500_000
 RAW_SCHEMA = "raw"
-STRING_KINDS = ("VARCHAR",)
-SCALAR_KINDS = ("VARCHAR", "BIGINT", "UBIGINT", "HUGEINT", "DOUBLE")
 
 
 def _text(value: str) -> str:
@@ -38,47 +38,109 @@ def _list(values: tuple[str, ...] | list[str]) -> str:
     return ", ".join(_text(v) for v in values)
 
 
-def _timestamp(expr: str) -> str:
-    """staging's try_cast_timestamp on DuckDB: null when the text does not parse."""
-    return (
-        f"case when {expr} like '____-__-__T__:__:__Z' or {expr} like '____-__-__ __:__:__' "
-        f"then try_cast({expr} as timestamp) "
-        f"else cast(timezone('UTC', try_cast({expr} as timestamptz)) as timestamp) end"
-    )
+@dataclass(frozen=True)
+class Dialect:
+    """How one warehouse reads timestamps and JSON properties."""
+
+    name: str
+    udf_schema: str = ""
+    string_kind: str = "VARCHAR"
+    scalar_kinds: tuple[str, ...] = ("VARCHAR", "BIGINT", "UBIGINT", "HUGEINT", "DOUBLE")
+    null_kind: str = "NULL"
+
+    def timestamp(self, expr: str) -> str:
+        """staging's try_cast_timestamp: null when the text does not parse."""
+        if self.name == "postgres":
+            return f"{self.udf_schema}.onboard_try_timestamp({expr})"
+        return (
+            f"case when {expr} like '____-__-__T__:__:__Z' or {expr} like '____-__-__ __:__:__' "
+            f"then try_cast({expr} as timestamp) "
+            f"else cast(timezone('UTC', try_cast({expr} as timestamptz)) as timestamp) end"
+        )
+
+    def json_object(self, expr: str) -> str:
+        """The text as a JSON object, null when it is not one."""
+        if self.name == "postgres":
+            return f"{self.udf_schema}.onboard_try_json_object({expr})"
+        return f"case when json_type(try(cast({expr} as json))) = 'OBJECT' then try(cast({expr} as json)) end"
+
+    def kind(self, obj: str, name: str) -> str:
+        if self.name == "postgres":
+            return f"jsonb_typeof({obj} -> {_text(name)})"
+        return f"json_type({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')})"
+
+    def string(self, obj: str, name: str) -> str:
+        if self.name == "postgres":
+            return f"({obj} ->> {_text(name)})"
+        return f"json_extract_string({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')})"
+
+    def literal(self, obj: str, name: str) -> str:
+        if self.name == "postgres":
+            return f"cast({obj} -> {_text(name)} as text)"
+        return f"cast(json_extract({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')}) as varchar)"
+
+    def epoch(self, expr: str) -> str:
+        if self.name == "postgres":
+            return f"cast(extract(epoch from {expr}) as double precision)"
+        return f"epoch({expr})"
+
+    def bytewise(self, expr: str) -> str:
+        return f'{expr} collate "C"' if self.name == "postgres" else expr
 
 
-def _property(obj: str, name: str, prop_type: str) -> str:
-    path = _text(f'$."{name}"')
-    kind = f"json_type({obj}, {path})"
-    text = f"json_extract_string({obj}, {path})"
+DUCKDB = Dialect("duckdb")
+
+
+def dialect(db: Database) -> Dialect:
+    """The dialect of the database's target."""
+    if db.kind == "postgres":
+        return Dialect(
+            "postgres",
+            udf_schema=str(db.target.settings["schema"]),
+            string_kind="string",
+            scalar_kinds=("string", "number"),
+            null_kind="null",
+        )
+    return DUCKDB
+
+
+def _property(d: Dialect, obj: str, name: str, prop_type: str) -> str:
+    kind, text = d.kind(obj, name), d.string(obj, name)
     if prop_type == "text":
-        return f"case when {kind} in ({_list(SCALAR_KINDS)}) then nullif({text}, '') end"
+        return f"case when {kind} in ({_list(d.scalar_kinds)}) then nullif({text}, '') end"
     if prop_type in ("email", "tier"):
         return (
-            f"case when {kind} = 'VARCHAR' then nullif({text}, '') when {kind} = 'NULL' then null "
-            f"else 'json:' || lower({kind}) end"
+            f"case when {kind} = '{d.string_kind}' then nullif({text}, '') when {kind} = '{d.null_kind}' "
+            f"then null else 'json:' || lower({kind}) end"
         )
     return (
-        f"case when {kind} = 'VARCHAR' then case when {text} = '' then null else 'json:varchar' end "
-        f"when {kind} = 'NULL' then null else cast(json_extract({obj}, {path}) as varchar) end"
+        f"case when {kind} = '{d.string_kind}' then case when {text} = '' then null else 'json:string' end "
+        f"when {kind} = '{d.null_kind}' then null else {d.literal(obj, name)} end"
     )
 
 
-def events_sql(plan: TrackingPlan, schema: str = RAW_SCHEMA) -> str:
-    """Deduplicated, classified events with a copy loaded in (?, ?], one column per property."""
+def events_sql(plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA) -> str:
+    """Deduplicated, classified events with a copy loaded in ($since, $until], one column per property."""
     declared: dict[str, tuple[str, list[str]]] = {}
     for event, props in plan.events.items():
         for prop in props:
             declared.setdefault(prop.name, (prop.type, []))[1].append(event)
     columns = ",\n".join(
         f"case when event_name in ({_list(events)}) and unusable_reason is null "
-        f'then {_property("properties_object", name, prop_type)} end as "{name}"'
+        f'then {_property(d, "properties_object", name, prop_type)} end as "{name}"'
         for name, (prop_type, events) in declared.items()
     )
     nulls = ", ".join(f'null as "{name}"' for name in declared)
-    order = (
-        "received_ts asc nulls last, occurred_ts asc nulls last, properties asc nulls last, "
-        "event_name asc nulls last, customer_id asc nulls last, user_id asc nulls last"
+    order = ", ".join(
+        f"{column} asc nulls last"
+        for column in (
+            "received_ts",
+            "occurred_ts",
+            d.bytewise("properties"),
+            d.bytewise("event_name"),
+            d.bytewise("customer_id"),
+            d.bytewise("user_id"),
+        )
     )
     return f"""
 with
@@ -93,24 +155,20 @@ copies as (
         nullif(events.customer_id, '') as customer_id,
         nullif(events.user_id, '') as user_id,
         nullif(events.properties, '') as properties,
-        {_timestamp("events.occurred_at")} as occurred_ts,
-        {_timestamp("events.received_at")} as received_ts
+        {d.timestamp("events.occurred_at")} as occurred_ts,
+        {d.timestamp("events.received_at")} as received_ts
     from {schema}.events as events
     inner join arrived on events.event_id = arrived.event_id
     where events.{LOADED_AT_COLUMN} <= $until
 ),
-kept as (
-    select * from copies
-    qualify row_number() over (partition by event_id order by {order}) = 1
+ranked as (
+    select *, row_number() over (partition by event_id order by {order}) as copy_rank
+    from copies
 ),
 parsed as (
-    select
-        *,
-        case
-            when json_type(try(cast(coalesce(properties, '{{}}') as json))) = 'OBJECT'
-                then try(cast(coalesce(properties, '{{}}') as json))
-        end as properties_object
-    from kept
+    select *, {d.json_object("coalesce(properties, '{}')")} as properties_object
+    from ranked
+    where copy_rank = 1
 ),
 classified as (
     select
@@ -125,53 +183,39 @@ classified as (
     from parsed
 )
 select event_id, event_name, unusable_reason,
+    case when unusable_reason is null
+        then ({d.epoch("occurred_ts")} - {d.epoch("received_ts")}) / 3600.0 end as hours_ahead,
 {columns}
 from classified
 union all
-select null as event_id, nullif(event_name, '') as event_name, 'null_event_id' as unusable_reason, {nulls}
+select null as event_id, nullif(event_name, '') as event_name, 'null_event_id' as unusable_reason,
+    null as hours_ahead, {nulls}
 from {schema}.events
 where (event_id is null or event_id = '') and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until
 """
 
 
 def table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
-    """A raw table beside events, rows loaded in (?, ?], keys and codes as text, arr as a number."""
-    columns = [f"nullif({c}, '') as {c}" for c in RAW_TABLES[table] if c != "arr"]
-    if "arr" in RAW_TABLES[table]:
-        columns.append("try_cast(nullif(arr, '') as double) as arr")
+    """A raw table beside events, rows loaded in ($since, $until], every column as text (empty = null)."""
+    columns = [f"nullif({c}, '') as {c}" for c in RAW_TABLES[table]]
     return (
         f"select {', '.join(columns)} from {schema}.{table} "
         f"where {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until"
     )
 
 
-def latest_loaded_at(connection: Any, schema: str = RAW_SCHEMA) -> datetime | None:
+def latest_loaded_at(db: Database, schema: str = RAW_SCHEMA) -> datetime | None:
     """The latest _loaded_at over every raw table that exists."""
-    present = {
-        row[0]
-        for row in connection.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [schema]
-        ).fetchall()
-    }
-    tables = [t for t in RAW_TABLES if t in present]
+    tables = [t for t in RAW_TABLES if t in db.tables(schema)]
     if not tables:
         return None
     union = " union all ".join(f"select max({LOADED_AT_COLUMN}) as m from {schema}.{t}" for t in tables)
-    value = connection.execute(f"select max(m) from ({union})").fetchone()[0]
+    value = db.value(f"select max(m) from ({union}) as loaded")
     return value if isinstance(value, datetime) else None
 
 
 def chunks(
-    connection: Any, sql: str, since: datetime, until: datetime, rows: int = CHUNK_ROWS
+    db: Database, sql: str, since: datetime, until: datetime, rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
-    """The result of sql as pandas frames of at most `rows` rows (Arrow record batches)."""
-    reader = connection.execute(sql, {"since": since, "until": until}).fetch_record_batch(rows)
-    for batch in reader:
-        if batch.num_rows:
-            yield batch.to_pandas()
-
-
-def require_duckdb(target: Target) -> None:
-    """Refuse targets this increment cannot read yet."""
-    if target.type != "duckdb":
-        raise UsageError(f"onboard validate: target {target.name} ({target.type}) is not supported yet")
+    """The result of sql as pandas frames of at most `rows` rows."""
+    yield from db.stream(sql, {"since": since, "until": until}, rows)

@@ -32,6 +32,10 @@ from onboard.validate.config import (
 GX_VERSION = "1.24.1"
 EVENTS_SUITE = "events"
 TABLE_SUITES = ("accounts", "subscriptions", "email_events", "routing_audits")
+#: SPEC section 9: arr is a non-negative decimal (staging reads anything else as null).
+ARR_PATTERN = r"^[0-9]{1,18}(?:\.[0-9]{1,6})?$"
+#: SPEC section 4: an event that occurred more than an hour after it was received is future-dated.
+FUTURE_DATED_HOURS = 1.0
 INTEGER_PATTERNS = {
     "positive_integer": r"^[1-9][0-9]*$",
     "non_negative_integer": r"^(?:0|[1-9][0-9]*)$",
@@ -117,6 +121,16 @@ def events_suite(config: ValidationConfig) -> dict[str, Any]:
         )
         for reason in UNUSABLE_REASONS
     ]
+    expectations.append(
+        _expectation(
+            "expect_column_values_to_be_between",
+            {"column": "hours_ahead", "max_value": FUTURE_DATED_HOURS},
+            "events.future_dated",
+            {"event": "events", "property": "occurred_at", "kind": "future_dated"},
+            config,
+            default_severity="warning",
+        )
+    )
     return _suite(EVENTS_SUITE, expectations)
 
 
@@ -135,8 +149,8 @@ def table_suite(table: str, config: ValidationConfig) -> dict[str, Any]:
     if table == "accounts":
         expectations.append(
             _expectation(
-                "expect_column_values_to_be_between",
-                {"column": "arr", "min_value": 0},
+                "expect_column_values_to_match_regex",
+                {"column": "arr", "regex": ARR_PATTERN},
                 "accounts.arr",
                 {"event": table, "property": "arr", "kind": "malformed"},
                 config,

@@ -1,0 +1,146 @@
+"""Event volume per event type and day against the median of the previous days.
+
+A tracking outage shows as a drop. For every complete day from the earliest day of the
+events loaded in the window to the day before the latest event (the latest day is still
+arriving), each event type's count of distinct event_ids is compared with the median of
+its counts over the previous `history_days` days (days without an event count as zero):
+below `drop_share` of the median is `volume.drop` (a warning by default), zero is
+`volume.zero` (blocking by default). Event types whose median is below
+`min_median_events` are not judged (too few to tell a drop from chance), and a day with
+fewer than `min_history_days` days of data before it is skipped with a note.
+
+Only usable rows count (an event id, a customer, a parseable occurred_at, a JSON object of
+properties). Days are UTC days of occurred_at, read as staging reads it; future-dated events (a wrong
+client clock) are left out of the counts; the counts cover every load, not only the
+window, so a day is judged on everything that has arrived for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import median
+
+from onboard.db import Database
+from onboard.raw_tables import LOADED_AT_COLUMN
+from onboard.tracking_plan import TrackingPlan
+from onboard.validate.config import ValidationConfig
+from onboard.validate.source import RAW_SCHEMA, Dialect
+
+SUITE = "volume"
+EXPECTATION_TYPE = "onboard_volume_against_median"
+
+
+@dataclass(frozen=True)
+class DayVolume:
+    """One event type's count on one day, and the median it is compared with."""
+
+    event: str
+    day: date
+    count: int
+    median: float
+
+
+@dataclass
+class VolumeResult:
+    """Days judged per event type, the days that dropped or were zero, and notes."""
+
+    judged: dict[str, int]
+    drops: list[DayVolume]
+    zeros: list[DayVolume]
+    notes: list[str]
+
+
+def counts_sql(plan: TrackingPlan, d: Dialect, schema: str = RAW_SCHEMA) -> str:
+    """Distinct usable event_ids per event type and UTC day, and whether the window has rows of the day."""
+    names = ", ".join(f"'{name}'" for name in plan.event_names)
+    return f"""
+with
+events as (
+    select
+        event_id,
+        event_name,
+        {d.timestamp("occurred_at")} as occurred_ts,
+        {d.timestamp("received_at")} as received_ts,
+        case when {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until then 1 else 0 end as in_window
+    from {schema}.events
+    where
+        event_id <> '' and customer_id <> '' and event_name in ({names}) and {LOADED_AT_COLUMN} <= $until
+        and {d.json_object("coalesce(nullif(properties, ''), '{}')")} is not null
+)
+select
+    event_name,
+    cast(occurred_ts as date) as day,
+    count(distinct event_id) as events,
+    max(in_window) as in_window
+from events
+where
+    occurred_ts is not null
+    and not coalesce({d.epoch("occurred_ts")} - {d.epoch("received_ts")} > 3600, false)
+group by event_name, cast(occurred_ts as date)
+"""
+
+
+def check_volume(
+    db: Database,
+    plan: TrackingPlan,
+    d: Dialect,
+    since: datetime,
+    until: datetime,
+    config: ValidationConfig,
+) -> VolumeResult:
+    """Judge each complete day touched by the window against its previous days."""
+    rows = db.rows(counts_sql(plan, d), {"since": since, "until": until})
+    return judge(rows, plan.event_names, config)
+
+
+def judge(
+    rows: list[tuple[str, date, int, int]], event_names: tuple[str, ...], config: ValidationConfig
+) -> VolumeResult:
+    """The volume verdicts from (event_name, day, events, in_window) rows."""
+    settings = config.volume
+    result = VolumeResult({name: 0 for name in event_names}, [], [], [])
+    window_days = [day for _, day, _, in_window in rows if in_window]
+    if not window_days:
+        return result
+    counts = {(str(name), _as_date(day)): int(events) for name, day, events, _ in rows}
+    if max(day for _, day in counts) == date.min:
+        return result
+    first_day = min(day for _, day in counts)
+    last_complete = max(day for _, day in counts) - timedelta(days=1)
+    start = max(
+        min(_as_date(day) for day in window_days), first_day + timedelta(days=settings.min_history_days)
+    )
+    skipped = (min(_as_date(day) for day in window_days), start - timedelta(days=1))
+    if skipped[0] <= min(skipped[1], last_complete):
+        result.notes.append(
+            f"volume: days {skipped[0]} to {min(skipped[1], last_complete)} skipped: fewer than "
+            f"{settings.min_history_days} days of history before them"
+        )
+    # only days with an event in them or in their history can have a median above zero
+    data_days = {day for _, day in counts}
+    reachable = {
+        d + timedelta(days=n)
+        for d in data_days
+        for n in range(settings.history_days + 1)
+        if d <= date.max - timedelta(days=n)
+    }
+    candidates = sorted(d for d in reachable if start <= d <= last_complete)
+    for day in candidates:
+        history_start = max(first_day, day - timedelta(days=settings.history_days))
+        history = [history_start + timedelta(days=n) for n in range((day - history_start).days)]
+        for name in event_names:
+            typical = median(counts.get((name, past), 0) for past in history)
+            if typical < settings.min_median_events:
+                continue
+            result.judged[name] += 1
+            count = counts.get((name, day), 0)
+            if count == 0:
+                result.zeros.append(DayVolume(name, day, count, typical))
+            elif count < settings.drop_share * typical:
+                result.drops.append(DayVolume(name, day, count, typical))
+    return result
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
