@@ -80,7 +80,11 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
     for path in (data_dir, work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"):
         shutil.rmtree(path, ignore_errors=True)
     warehouse.unlink(missing_ok=True)
-    env = {**os.environ, "ONBOARD_DUCKDB_PATH": str(warehouse)}
+    env = {
+        **os.environ,
+        "ONBOARD_DUCKDB_PATH": str(warehouse),
+        "ONBOARD_VALIDATION_RESULTS_DIR": str(work_dir / f"validation_{customers}"),
+    }
     results: list[StepResult] = []
 
     seconds, rss = run_measured(
@@ -111,11 +115,17 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
     seconds, rss = run_measured([ONBOARD, "load", str(day0)], env)
     results.append(StepResult(customers, "load", seconds, rss, f"{events - new_rows:,} event rows"))
 
+    seconds, rss = run_measured([ONBOARD, "validate"], env)
+    results.append(StepResult(customers, "validate", seconds, rss, f"{events - new_rows:,} event rows, GX"))
+
     seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(previous_day), "--full-refresh"], env)
     results.append(StepResult(customers, "full build", seconds, rss, "dbt build incl. tests"))
 
     seconds, rss = run_measured([ONBOARD, "load", str(day1), "--append"], env)
     results.append(StepResult(customers, "load one day (append)", seconds, rss, f"{new_rows:,} event rows"))
+
+    seconds, rss = run_measured([ONBOARD, "validate"], env)
+    results.append(StepResult(customers, "validate one day", seconds, rss, f"{new_rows:,} new event rows"))
 
     seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(as_of)], env)
     results.append(StepResult(customers, "one-day incremental build", seconds, rss, "dbt build incl. tests"))
@@ -140,27 +150,27 @@ def render_markdown(results: list[StepResult]) -> str:
     return f"Measured {when} on {machine}.\n\n" + "\n".join(lines) + "\n"
 
 
-def run_bench(sizes: list[int], work_dir: Path, output: Path | None) -> list[StepResult]:
-    """Run every size; write the table into output between the benchmark markers."""
+def run_bench(
+    sizes: list[int], work_dir: Path, output: Path | None, section: str = "bench"
+) -> list[StepResult]:
+    """Run every size; write the table into output between the section's markers."""
     work_dir.mkdir(parents=True, exist_ok=True)
     as_of = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     results: list[StepResult] = []
     for customers in sizes:
         results += bench_size(customers, work_dir, as_of)
     if output is not None:
-        write_section(output, render_markdown(results))
+        write_section(output, render_markdown(results), section)
     return results
 
 
-START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-
-
-def write_section(path: Path, table: str) -> None:
-    """Replace the text between the markers of path (or append a section) with table."""
+def write_section(path: Path, table: str, section: str = "bench") -> None:
+    """Replace the text between the section's markers in path (or append them) with table."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{table}{END}"
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
+    block = f"{start}\n{table}{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)

@@ -176,6 +176,7 @@ def demo(
     target: TargetOption = None,
 ) -> None:
     """Generate demo data, load it, validate it, build the project, and summarise."""
+    from onboard.report import render_report
     from onboard.summary import summarise
 
     resolved = resolve_target(target)
@@ -206,6 +207,8 @@ def demo(
     console.print(
         "marts            main.onboarding_customers, stall_alerts, path_metrics, cohort_routing_report, ..."
     )
+    dashboard = render_report(resolved, Path("results/dashboard.html"))
+    console.print(f"dashboard        {dashboard.path} (open it in a browser; works offline)")
     console.print(
         f"next             .venv/bin/onboard build --as-of {as_of - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ} "
         "(replay a week ago); "
@@ -225,11 +228,14 @@ def bench(
     output: Annotated[Path, typer.Option(help="Markdown file to write the table into.")] = Path(
         "docs/benchmarks.md"
     ),
+    section: Annotated[
+        str, typer.Option(help="Which table of the file to replace (<!-- SECTION:start --> markers).")
+    ] = "bench",
 ) -> None:
     """Generate, load, full build and one-day incremental build at scale; times and peak memory."""
     from onboard.bench import render_markdown, run_bench
 
-    results = run_bench(sizes or [100_000, 1_000_000], work_dir, output)
+    results = run_bench(sizes or [100_000, 1_000_000], work_dir, output, section)
     console.print(render_markdown(results), markup=False, highlight=False)
     console.print(f"written to {output}")
 
@@ -276,6 +282,22 @@ def validate(
     log("validate.done", run_id=result.run_id, status=result.status, rows=result.rows)
     if result.exit_code:
         raise ValidationFailedError(f"validation run {result.run_id} failed (blocking expectations above)")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML dashboard.")] = Path(
+        "results/dashboard.html"
+    ),
+    target: TargetOption = None,
+) -> None:
+    """Render the offline HTML dashboard of the marts (path metrics, stalls, routing, health)."""
+    from onboard.report import render_report
+
+    result = render_report(resolve_target(target), out)
+    for message in result.messages:
+        console.print(f"  {message}", markup=False, highlight=False)
+    console.print(f"dashboard: {result.path} ({result.charts_rendered} charts)")
 
 
 def main() -> None:

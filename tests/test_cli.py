@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import run_onboard
 
-COMMANDS = ["generate", "load", "build", "demo", "bench", "validate"]
+COMMANDS = ["generate", "load", "build", "demo", "bench", "validate", "report"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

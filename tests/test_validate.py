@@ -134,6 +134,13 @@ def test_clean_data_passes_with_warnings_and_exact_counts(clean):
     assert any("fewer than 7 days of history" in note for note in result.notes)
     saved = json.loads(result.results_file.read_text())
     assert saved["run_id"] == result.run_id and saved["status"] == "passed"
+    # GX Data Docs: an index and one GX-rendered page per suite, with the combined counts
+    assert result.data_docs == results / result.run_id / "index.html"
+    page = (results / result.run_id / "signup_completed.html").read_text()
+    company_size = next(e for e in result.expectations("warning") if e.prop == "company_size")
+    assert f"{100 * company_size.share:.2f}% unexpected" in page
+    assert company_size.examples[0] in page
+    assert '<a href="signup_completed.html">signup_completed</a>' in result.data_docs.read_text()
     rows = query(target, "select status, expectations_failed from validation.validation_runs")
     assert rows == [("passed", 0)]
     require_passing_validation(target)
@@ -338,3 +345,24 @@ def test_outage_drop_burst_and_unusable_share_are_reported_then_accepted(tampere
     require_passing_validation(target)
     again = run_onboard("validate", env=env)
     assert again.returncode == 0 and "no new rows" in again.stdout + again.stderr
+
+
+def test_small_windows_take_shares_over_the_floor_and_zero_tolerance_still_blocks():
+    from onboard.validate.runner import ExpectationOutcome
+
+    def outcome(failing: int, rows: int, tolerated: float, floor: int = 1000) -> str:
+        return ExpectationOutcome(
+            "s", "t", "c", "e", "p", "missing", "critical", tolerated, rows, failing, floor_rows=floor
+        ).outcome
+
+    assert outcome(1, 81, 0.01) == "warning"  # 1 of 81 is 1.2 %, but within 1 % of 1,000
+    assert outcome(10, 81, 0.01) == "warning"
+    assert outcome(11, 81, 0.01) == "blocking"
+    assert outcome(1, 81, 0.01, floor=0) == "blocking"
+    assert outcome(1, 81, 0.0) == "blocking"  # zero tolerance: any failing row
+    assert outcome(20, 2000, 0.01) == "warning"  # above the floor: the plain share
+    assert outcome(21, 2000, 0.01) == "blocking"
+    assert outcome(0, 81, 0.0) == "pass"
+    assert load_config().share_floor_rows == 1000
+    with pytest.raises(InputError, match="share_floor_rows"):
+        parse_config({"share_floor_rows": -1})

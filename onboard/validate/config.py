@@ -6,6 +6,7 @@ when critical and a warning otherwise; failing rows within the tolerance are a w
 
 ```yaml
 default_tolerated_share: 0.01       # every check not listed below
+share_floor_rows: 1000              # a share of fewer rows is taken over this many rows
 checks:                             # by check name, see `check_names()` in suites.py
   signup_completed.plan_tier: {tolerated_share: 0.0, severity: critical}
   unusable.invalid_properties: {tolerated_share: 0.02}
@@ -35,6 +36,9 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CONFIG_FILE = EXPECTATIONS_DIR / "validation.yml"
 SEVERITIES = ("critical", "warning")
 DEFAULT_TOLERATED_SHARE = 0.01
+#: One malformed row among 80 events of a daily window is not a 1.25 % breakage: a share
+#: over fewer rows than this is taken over this many (zero tolerances still block on one row).
+DEFAULT_SHARE_FLOOR_ROWS = 1000
 
 #: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error;
 #: and any day without an event of a type that usually has them is a tracking outage.
@@ -66,6 +70,7 @@ class ValidationConfig:
     default_tolerated_share: float
     overrides: dict[str, CheckLevel]
     volume: VolumeConfig = VolumeConfig()
+    share_floor_rows: int = DEFAULT_SHARE_FLOOR_ROWS
 
     def level(self, check: str, default_severity: str = "critical") -> CheckLevel:
         """The level of a check: its override, else SPEC section 4's default."""
@@ -86,7 +91,7 @@ def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise InputError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"default_tolerated_share", "checks", "volume"}
+    unknown = set(raw) - {"default_tolerated_share", "share_floor_rows", "checks", "volume"}
     if unknown:
         raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     default = _share(raw.get("default_tolerated_share", DEFAULT_TOLERATED_SHARE), where)
@@ -99,7 +104,10 @@ def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
         zero = 0.0 if check in ZERO_TOLERANCE else default
         share = _share(spec.get("tolerated_share", zero), f"{where}: checks.{check}")
         overrides[str(check)] = CheckLevel(share, str(severity))
-    return ValidationConfig(default, overrides, _volume(raw.get("volume"), where))
+    floor = raw.get("share_floor_rows", DEFAULT_SHARE_FLOOR_ROWS)
+    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 0:
+        raise InputError(f"{where}: share_floor_rows must be a whole number >= 0, got {floor!r}")
+    return ValidationConfig(default, overrides, _volume(raw.get("volume"), where), floor)
 
 
 def _volume(raw: Any, where: str) -> VolumeConfig:

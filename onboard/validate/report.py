@@ -35,6 +35,8 @@ def summary_lines(result: ValidationOutcome) -> list[str]:
     warned = len(result.expectations("warning"))
     verdict = "FAILED" if blocking else "passed"
     lines.append(f"{verdict}: {blocking} blocking, {warned} warnings; results {result.results_file}")
+    if result.data_docs is not None:
+        lines.append(f"data docs {result.data_docs}")
     if blocking:
         lines.append(
             f"the sync is blocked until a validation passes or an operator runs "

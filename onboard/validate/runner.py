@@ -54,6 +54,8 @@ class ExpectationOutcome:
     rows: int = 0
     failing: int = 0
     examples: list[str] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    floor_rows: int = 0
 
     @property
     def share(self) -> float:
@@ -63,7 +65,10 @@ class ExpectationOutcome:
     def outcome(self) -> str:
         if self.failing == 0:
             return "pass"
-        if self.share > self.tolerated_share + 1e-12 and self.severity == "critical":
+        # a share over fewer rows than floor_rows is taken over floor_rows, so one bad row of
+        # a small daily window does not block; a zero tolerance blocks on any failing row
+        allowed = self.tolerated_share * max(self.rows, self.floor_rows)
+        if self.failing > allowed + 1e-9 and self.severity == "critical":
             return "blocking"
         return "warning"
 
@@ -94,6 +99,7 @@ class ValidationOutcome:
     suites: list[SuiteOutcome]
     results_file: Path | None
     notes: list[str] = field(default_factory=list)
+    data_docs: Path | None = None
 
     @property
     def rows(self) -> int:
@@ -138,7 +144,7 @@ class ValidationOutcome:
         }
 
 
-def _outcomes(name: str, suite_file: dict[str, Any]) -> SuiteOutcome:
+def _outcomes(name: str, suite_file: dict[str, Any], floor_rows: int) -> SuiteOutcome:
     outcome = SuiteOutcome(name)
     for item in suite_file["expectations"]:
         meta, kwargs = item["meta"], item["kwargs"]
@@ -152,6 +158,8 @@ def _outcomes(name: str, suite_file: dict[str, Any]) -> SuiteOutcome:
                 kind=meta["kind"],
                 severity=item.get("severity") or "critical",
                 tolerated_share=round(1.0 - float(kwargs.get("mostly", 1.0)), 10),
+                kwargs=kwargs,
+                floor_rows=floor_rows,
             )
         )
     return outcome
@@ -179,7 +187,8 @@ def validate(
         if not path.exists():
             raise InputError(f"{path}: suite missing; run python -m onboard.validate.suites --write")
         files[name] = json.loads(path.read_text())
-    outcomes = {name: _outcomes(name, files[name]) for name in names}
+    config = load_config()
+    outcomes = {name: _outcomes(name, files[name], config.share_floor_rows) for name in names}
     with database(target) as db:
         ensure_table(db)
         window_since = since if since is not None else default_since(db)
@@ -209,7 +218,6 @@ def validate(
                     _validate(validator, gx_suites[table], outcomes[table], frame, key)
         notes: list[str] = []
         if until > window_since:
-            config = load_config()
             checked = volume.check_volume(db, plan, dialect(db), window_since, until, config)
             outcomes[volume.SUITE] = _volume_outcome(checked, config)
             notes.extend(checked.notes)
@@ -222,6 +230,10 @@ def validate(
         folder.mkdir(parents=True, exist_ok=True)
         result.results_file = folder / f"{run_id}.json"
         result.results_file.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        if validator is not None:
+            from onboard.validate.docs import write_data_docs
+
+            result.data_docs = write_data_docs(result, folder / run_id)
         insert_run(
             db,
             RunRecord(

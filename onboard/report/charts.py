@@ -1,0 +1,407 @@
+"""One Plotly figure per panel, from the frames of `shape`: titles, axis titles and units on each.
+
+Every mark a figure draws is one row of the frame it is given (the browser test counts
+them): a bar per row, a point per row, a line per trace with two points or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+TRACK_PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d", "#72b7b2")
+ALL_TRACKS_COLOR = "#6e7781"
+ALL_TRACKS_LABEL = "all tracks"
+IMBALANCED_COLOR = "#d62728"
+IMBALANCED_OUTLINE = "#7f0000"
+BAND_COLOR = "#2ca02c"
+GOOD_COLOR = "#2ca02c"
+BAD_COLOR = "#d62728"
+NEUTRAL_COLOR = "#4c78a8"
+THRESHOLD_COLOR = "#57606a"
+STATISTIC_COLORS = {"median": "#9ecae1", "p75": "#4292c6", "p90": "#08519c"}
+STATE_COLORS = {
+    "onboarding": "#6baed6",
+    "activated": "#2ca02c",
+    "recovery_1": "#fdae6b",
+    "recovery_2": "#f16913",
+    "win_back": "#d62728",
+    "exited": "#969696",
+}
+ACTION_COLORS = {
+    "emergency_outreach": "#d62728",
+    "automated_nudge": "#ff9f1c",
+    "normal_onboarding": "#2ca02c",
+}
+STATUS_COLORS = {"passed": "#2ca02c", "failed": "#d62728", "accepted": "#ff9f1c"}
+SERIES_PALETTE = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#fd8d3c", "#e6550d")
+PERCENT = ".0%"
+HEIGHT = 380
+
+
+def track_colors(tracks: Sequence[str]) -> dict[str, str]:
+    """A colour per track, stable for a given track order; `all` is grey."""
+    colors = {track: TRACK_PALETTE[index % len(TRACK_PALETTE)] for index, track in enumerate(tracks)}
+    return {**colors, "all": ALL_TRACKS_COLOR}
+
+
+def _color(palette: dict[str, str], key: str, index: int) -> str:
+    return palette.get(key, SERIES_PALETTE[index % len(SERIES_PALETTE)])
+
+
+def _track_label(track: str) -> str:
+    return ALL_TRACKS_LABEL if track == "all" else track
+
+
+def _finish(figure: go.Figure, title: str, height: int = HEIGHT, legend_y: float = 1.0) -> go.Figure:
+    """The shared look: title top left, legend above the plot in trace order, no fixed width.
+
+    legend_y lifts the legend above subplot titles.
+    """
+    figure.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        template="plotly_white",
+        height=height,
+        margin={"l": 64, "r": 24, "t": 88 if legend_y <= 1 else 104, "b": 64},
+        font={"family": FONT_FAMILY, "size": 12},
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": legend_y,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+        },
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+    )
+    return figure
+
+
+def _share_bars(cells: pd.DataFrame, track: str, color: str) -> go.Bar:
+    """The bars of one track: its colour, or red, outlined and labelled when the cell is imbalanced."""
+    imbalanced = cells["is_imbalanced"].tolist()
+    return go.Bar(
+        x=cells["signup_cohort_week"],
+        y=cells["share"],
+        name=track,
+        showlegend=False,
+        marker={
+            "color": [IMBALANCED_COLOR if flag else color for flag in imbalanced],
+            "line": {
+                "color": [IMBALANCED_OUTLINE if flag else color for flag in imbalanced],
+                "width": [2 if flag else 0 for flag in imbalanced],
+            },
+        },
+        text=[f"{share:.0%}" if flag else "" for share, flag in zip(cells["share"], imbalanced, strict=True)],
+        textposition="outside",
+        textfont={"color": IMBALANCED_OUTLINE, "size": 10},
+        constraintext="none",
+        cliponaxis=False,
+        customdata=list(
+            zip(
+                cells["customers"],
+                cells["cohort_customers"],
+                ["imbalanced" if flag else "in band or small cohort" for flag in imbalanced],
+                strict=True,
+            )
+        ),
+        hovertemplate=(
+            "week of %{x|%Y-%m-%d}<br>share %{y:.1%} (%{customdata[0]} of %{customdata[1]})"
+            "<br>%{customdata[2]}<extra>" + track + "</extra>"
+        ),
+    )
+
+
+def path_distribution(
+    shares: pd.DataFrame, bands: dict[str, tuple[float, float]], tracks: Sequence[str]
+) -> go.Figure:
+    """A subplot per track: a bar per cohort week (its share of the cohort), the expected band shaded.
+
+    Imbalanced cells (share outside the band in a large enough cohort) are red, outlined and labelled.
+    """
+    colors = track_colors(tracks)
+
+    def subtitle(track: str) -> str:
+        band = bands.get(track)
+        return f"{track} (expected {band[0]:.0%}-{band[1]:.0%})" if band else track
+
+    figure = make_subplots(
+        rows=1, cols=len(tracks), subplot_titles=[subtitle(t) for t in tracks], horizontal_spacing=0.06
+    )
+    for column, track in enumerate(tracks, start=1):
+        cells = shares[shares["track"] == track]
+        figure.add_trace(_share_bars(cells, track, colors[track]), row=1, col=column)
+        low, high = bands.get(track, (None, None))
+        if low is not None:
+            figure.add_hrect(
+                y0=low,
+                y1=high,
+                row=1,
+                col=column,
+                fillcolor=BAND_COLOR,
+                opacity=0.15,
+                line_width=0,
+                layer="below",
+            )
+        top = max([*cells["share"].tolist(), high or 0.0, 0.05])
+        figure.update_yaxes(range=[0, min(1.0, top * 1.15)], tickformat=PERCENT, row=1, col=column)
+        figure.update_xaxes(title_text="signup cohort week (Monday, UTC)", row=1, col=column)
+    figure.update_yaxes(title_text="share of the cohort's customers (%)", row=1, col=1)
+    return _finish(figure, "Path distribution per signup cohort week against the expected band (%)")
+
+
+def activation_rates(activation: pd.DataFrame, windows: Sequence[int], tracks: Sequence[str]) -> go.Figure:
+    """Activation rate per cohort week, a line per track, a subplot per window (matured customers only)."""
+    colors = track_colors(tracks)
+    figure = make_subplots(
+        rows=1,
+        cols=len(windows),
+        subplot_titles=[f"activated within {days} days" for days in windows],
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+    )
+    for column, days in enumerate(windows, start=1):
+        for track in tracks:
+            cells = activation[(activation["window_days"] == days) & (activation["track"] == track)]
+            if cells.empty:
+                continue
+            figure.add_trace(
+                go.Scatter(
+                    x=cells["signup_cohort_week"],
+                    y=cells["rate"],
+                    mode="lines+markers",
+                    name=track,
+                    legendgroup=track,
+                    showlegend=column == 1,
+                    line={"color": colors[track], "width": 2},
+                    marker={"size": 6},
+                    customdata=list(zip(cells["activated"], cells["matured"], strict=True)),
+                    hovertemplate=(
+                        "week of %{x|%Y-%m-%d}<br>%{y:.1%} (%{customdata[0]} of %{customdata[1]} matured)"
+                        f"<extra>{track}, {days} d</extra>"
+                    ),
+                ),
+                row=1,
+                col=column,
+            )
+        figure.update_xaxes(title_text="signup cohort week (Monday, UTC)", row=1, col=column)
+    figure.update_xaxes(matches="x")
+    figure.update_yaxes(range=[0, 1], tickformat=PERCENT)
+    figure.update_yaxes(title_text="activation rate (% of matured customers)", row=1, col=1)
+    return _finish(
+        figure, "Activation rate per path and signup cohort (matured customers only, %)", legend_y=1.1
+    )
+
+
+def time_to_value(ttv: pd.DataFrame) -> go.Figure:
+    """Grouped bars: median, p75 and p90 time to value per track, in hours."""
+    figure = go.Figure()
+    for index, (statistic, rows) in enumerate(ttv.groupby("statistic", sort=False)):
+        figure.add_trace(
+            go.Bar(
+                x=[_track_label(track) for track in rows["track"]],
+                y=rows["hours"],
+                name=str(statistic),
+                marker_color=_color(STATISTIC_COLORS, str(statistic), index),
+                text=[f"{hours:.0f} h" for hours in rows["hours"]],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"%{{x}}<br>{statistic}: %{{y:.1f}} h (%{{customdata:.1f}} d)<extra></extra>",
+                customdata=rows["hours"] / 24,
+            )
+        )
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(title_text="track")
+    figure.update_yaxes(title_text="time to value (hours from signup to activation)", rangemode="tozero")
+    return _finish(figure, "Time to value per path: median, p75 and p90 (hours)")
+
+
+def checkpoint_states(states: pd.DataFrame) -> go.Figure:
+    """Stacked horizontal bars: the share of each track's customers in each checkpoint state."""
+    figure = go.Figure()
+    for index, (state, rows) in enumerate(states.groupby("state", sort=False)):
+        figure.add_trace(
+            go.Bar(
+                y=[_track_label(track) for track in rows["track"]],
+                x=rows["share"],
+                name=str(state),
+                orientation="h",
+                marker_color=_color(STATE_COLORS, str(state), index),
+                customdata=rows["customers"],
+                hovertemplate=f"%{{y}}<br>{state}: %{{x:.1%}} (%{{customdata:,}} customers)<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_xaxes(title_text="share of the track's customers (%)", tickformat=PERCENT, range=[0, 1])
+    figure.update_yaxes(title_text="track", autorange="reversed")
+    return _finish(figure, "Checkpoint state per path (% of the track's customers)")
+
+
+def stall_alerts(counts: pd.DataFrame) -> go.Figure:
+    """Stacked bars: stall alerts per severity, split by the step the customer is stalled at."""
+    figure = go.Figure()
+    severities = list(dict.fromkeys(counts["severity"]))
+    for index, (step, rows) in enumerate(counts.groupby("stall_step", sort=False)):
+        figure.add_trace(
+            go.Bar(
+                x=rows["severity"],
+                y=rows["alerts"],
+                name=str(step),
+                marker_color=SERIES_PALETTE[index % len(SERIES_PALETTE)],
+                hovertemplate=f"%{{x}}<br>stalled at {step}: %{{y:,}} customers<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_xaxes(
+        title_text="severity (rule order)", categoryorder="array", categoryarray=severities, type="category"
+    )
+    figure.update_yaxes(title_text="stall alerts (customers)")
+    return _finish(figure, "Stall alerts by severity and stalled step (customers)")
+
+
+def risk_actions(counts: pd.DataFrame, tracks: Sequence[str]) -> go.Figure:
+    """Grouped bars: scored customers per track and churn-risk action."""
+    figure = go.Figure()
+    for index, (action, rows) in enumerate(counts.groupby("risk_action", sort=False)):
+        figure.add_trace(
+            go.Bar(
+                x=rows["track"],
+                y=rows["customers"],
+                name=str(action),
+                marker_color=_color(ACTION_COLORS, str(action), index),
+                hovertemplate=f"%{{x}}<br>{action}: %{{y:,}} customers<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(
+        title_text="track", categoryorder="array", categoryarray=list(tracks), type="category"
+    )
+    figure.update_yaxes(title_text="customers")
+    return _finish(figure, "Churn-risk actions per track (customers in the risk window)")
+
+
+def routing_accuracy(months: pd.DataFrame, threshold: float) -> go.Figure:
+    """A bar per audit month (red below the threshold) and the threshold as a dashed line."""
+    figure = go.Figure(
+        go.Bar(
+            x=months["month"],
+            y=months["accuracy"],
+            name="accuracy",
+            showlegend=False,
+            marker_color=[BAD_COLOR if below else NEUTRAL_COLOR for below in months["below_threshold"]],
+            customdata=list(zip(months["agreed"], months["audited"], strict=True)),
+            text=[f"{accuracy:.1%}" for accuracy in months["accuracy"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>accuracy %{y:.1%} (%{customdata[0]} of %{customdata[1]} audits agree)"
+            "<extra></extra>",
+        )
+    )
+    figure.add_hline(
+        y=threshold,
+        line={"dash": "dash", "color": THRESHOLD_COLOR, "width": 2},
+        name=f"threshold {threshold:.0%} (routing_accuracy_threshold)",
+        showlegend=True,
+    )
+    figure.update_xaxes(title_text="audit month", type="category")
+    figure.update_yaxes(title_text="audits agreeing with the track (%)", tickformat=PERCENT, range=[0, 1.12])
+    return _finish(figure, "Routing accuracy per audit month against the threshold (%)")
+
+
+def validation_runs(history: pd.DataFrame) -> go.Figure:
+    """Per run: rows validated (bars, coloured by status) and blocking expectations failed (line)."""
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    for index, (status, rows) in enumerate(history.groupby("status", sort=False)):
+        figure.add_trace(
+            go.Bar(
+                x=rows["label"],
+                y=rows["rows_validated"],
+                name=f"rows validated, {status}",
+                marker_color=_color(STATUS_COLORS, str(status), index),
+                customdata=list(zip(rows["run_id"], rows["expectations_warned"], strict=True)),
+                hovertemplate="%{customdata[0]}<br>%{y:,} rows, " + str(status) + "<br>"
+                "%{customdata[1]} warnings<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=history["label"],
+            y=history["expectations_failed"],
+            name="blocking expectations failed",
+            mode="lines+markers",
+            line={"color": BAD_COLOR, "width": 2},
+            hovertemplate="%{x}<br>%{y} blocking expectations failed<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    labels = history["label"].tolist()
+    top_failed = max(1, int(history["expectations_failed"].max()))
+    figure.update_layout(barmode="relative")
+    figure.update_xaxes(
+        title_text="validation run (start, UTC)", type="category", categoryorder="array", categoryarray=labels
+    )
+    figure.update_yaxes(title_text="rows validated", rangemode="tozero", secondary_y=False)
+    figure.update_yaxes(
+        title_text="blocking expectations failed",
+        range=[0, top_failed * 1.2],
+        dtick=max(1, top_failed // 5),
+        showgrid=False,
+        secondary_y=True,
+    )
+    return _finish(figure, "Validation runs: rows validated by status, blocking expectations failed")
+
+
+def sync_runs(history: pd.DataFrame) -> go.Figure:
+    """A subplot per destination: records succeeded and failed per run, stacked."""
+    destinations = list(dict.fromkeys(history["destination"]))
+    figure = make_subplots(
+        rows=1,
+        cols=len(destinations),
+        subplot_titles=destinations,
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+    )
+    for column, destination in enumerate(destinations, start=1):
+        runs = history[history["destination"] == destination]
+        details = list(
+            zip(
+                runs["run_id"],
+                runs["status"],
+                runs["planned"],
+                runs["skipped_unchanged"],
+                ["dry run" if flag else ("forced" if forced else "") for flag, forced in _flags(runs)],
+                strict=True,
+            )
+        )
+        for outcome, color in (("succeeded", GOOD_COLOR), ("failed", BAD_COLOR)):
+            figure.add_trace(
+                go.Bar(
+                    x=runs["label"],
+                    y=runs[outcome],
+                    name=outcome,
+                    legendgroup=outcome,
+                    showlegend=column == 1,
+                    marker_color=color,
+                    customdata=details,
+                    hovertemplate="%{customdata[0]} (%{customdata[1]} %{customdata[4]})<br>"
+                    f"{outcome}: %{{y:,}} records<br>planned %{{customdata[2]:,}}, "
+                    "unchanged %{customdata[3]:,}<extra>" + str(destination) + "</extra>",
+                ),
+                row=1,
+                col=column,
+            )
+        figure.update_xaxes(title_text="sync run (start, UTC)", type="category", row=1, col=column)
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(title_text="records", rangemode="tozero", row=1, col=1)
+    return _finish(figure, "Sync runs: records succeeded and failed per run and destination", legend_y=1.1)
+
+
+def _flags(runs: pd.DataFrame) -> list[tuple[bool, bool]]:
+    dry = runs["dry_run"].fillna(False).astype(bool)
+    forced = runs["forced"].fillna(False).astype(bool)
+    return list(zip(dry, forced, strict=True))

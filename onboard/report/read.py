@@ -1,0 +1,82 @@
+"""Read what the dashboard plots from a target: the marts, and the run logs when they exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from onboard.errors import UsageError
+from onboard.report.queries import MARTS, SYNC_RUNS, VALIDATION_RUNS, TableQuery, mart_queries, tables_sql
+from onboard.report.settings import ReportSettings
+from onboard.warehouse import Target, connect
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The frames the report is drawn from; a run log is None when its table does not exist."""
+
+    marts: dict[str, pd.DataFrame]
+    validation_runs: pd.DataFrame | None
+    sync_runs: pd.DataFrame | None
+
+    @property
+    def rows_read(self) -> dict[str, int]:
+        """Rows read per table (marts by name, run logs as schema.table)."""
+        counts = {name: len(frame) for name, frame in self.marts.items()}
+        for query, frame in ((VALIDATION_RUNS, self.validation_runs), (SYNC_RUNS, self.sync_runs)):
+            if frame is not None:
+                counts[f"{query.schema}.{query.table}"] = len(frame)
+        return counts
+
+
+def mart_schema(target: Target) -> str:
+    """Where dbt builds the marts: the target's schema (main on DuckDB, $PGSCHEMA on PostgreSQL)."""
+    return str(target.settings["schema"])
+
+
+def _frame(cursor: Any, query: TableQuery) -> pd.DataFrame:
+    """The rows of query as a frame; PostgreSQL's numeric (Decimal) columns become floats."""
+    cursor.execute(query.sql)
+    frame = pd.DataFrame.from_records(cursor.fetchall(), columns=list(query.columns))
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].map(_is_decimal).any():
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def _is_decimal(value: object) -> bool:
+    return isinstance(value, Decimal)
+
+
+def _existing_tables(cursor: Any, schemas: tuple[str, ...]) -> set[tuple[str, str]]:
+    cursor.execute(tables_sql(schemas))
+    return {(str(schema), str(table)) for schema, table in cursor.fetchall()}
+
+
+def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
+    """Every mart the dashboard needs, plus the validation and sync run logs when they exist.
+
+    Raises UsageError when the warehouse or a mart is missing: the build has not run.
+    """
+    if target.type == "duckdb" and not target.duckdb_path.exists():
+        raise UsageError(f"no warehouse at {target.duckdb_path}: run `onboard demo` or `onboard build`")
+    schema = mart_schema(target)
+    queries = mart_queries(schema, settings)
+    with connect(target) as connection:
+        cursor = connection.cursor()
+        existing = _existing_tables(cursor, (schema, VALIDATION_RUNS.schema, SYNC_RUNS.schema))
+        missing = [name for name in MARTS if (schema, name) not in existing]
+        if missing:
+            raise UsageError(
+                f"{target.describe()} has no {', '.join(missing)} in schema {schema}: "
+                "run `onboard build` first"
+            )
+        marts = {name: _frame(cursor, queries[name]) for name in MARTS}
+        optional = {
+            query.table: _frame(cursor, query) if (query.schema, query.table) in existing else None
+            for query in (VALIDATION_RUNS, SYNC_RUNS)
+        }
+    return ReportData(marts, optional[VALIDATION_RUNS.table], optional[SYNC_RUNS.table])
