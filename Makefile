@@ -28,9 +28,9 @@ demo: $(STAMP)  ## generate demo data, load it, validate, build, summarise
 	$(BIN)/onboard demo
 
 lint: $(STAMP)  ## ruff, mypy and sqlfluff
-	$(BIN)/ruff check onboard tests
-	$(BIN)/ruff format --check onboard tests
-	$(BIN)/mypy onboard
+	$(BIN)/ruff check onboard sync tests
+	$(BIN)/ruff format --check onboard sync tests
+	$(BIN)/mypy onboard sync
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 test: lint  ## every test: lint, then pytest (dbt builds on generated data included)

@@ -14,10 +14,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from onboard.as_of import dbt_as_of, now_to_the_hour, parse_as_of
 from onboard.dbt_runner import run_dbt
@@ -44,11 +48,20 @@ AsOfOption = Annotated[
 ]
 
 
+class RateColumn(ProgressColumn):
+    """Records per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "-/s")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -282,6 +295,89 @@ def validate(
     log("validate.done", run_id=result.run_id, status=result.status, rows=result.rows)
     if result.exit_code:
         raise ValidationFailedError(f"validation run {result.run_id} failed (blocking expectations above)")
+
+
+SYNC_CHOICES = ("all", "hubspot", "customerio", "status")
+
+
+@app.command()
+def sync(
+    what: Annotated[
+        str,
+        typer.Argument(help="hubspot, customerio, all (default), or status (last runs, pending retries)."),
+    ] = "all",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan only: no network call; payloads written to a file.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Push despite a failed validation or the circuit breaker (logged)."),
+    ] = False,
+    setup: Annotated[
+        bool, typer.Option("--setup", help="First create / update the destination's properties (HubSpot).")
+    ] = False,
+    target: TargetOption = None,
+) -> None:
+    """Push segments and suppression flags to HubSpot and Customer.io: diff-based, batched, resumable."""
+    from sync.report import status_lines
+
+    if what not in SYNC_CHOICES:
+        raise UsageError(f"onboard sync {what}: expected one of {', '.join(SYNC_CHOICES)}")
+    resolved = resolve_target(target)
+    if what == "status":
+        for line in status_lines(resolved):
+            console.print(line, markup=False, highlight=False)
+        return
+    code = _sync(resolved, what, dry_run=dry_run, force=force, setup=setup)
+    if code:
+        raise typer.Exit(code)
+
+
+def _sync(target: Target, what: str, dry_run: bool, force: bool, setup: bool) -> int:
+    from sync.config import load_sync_config
+    from sync.report import summary_lines
+    from sync.runner import sync_destination
+
+    config = load_sync_config()
+    names = list(config.destinations) if what == "all" else [what]
+    code = 0
+    for name in names:
+        with _progress() as progress:
+            task = progress.add_task(f"sync {name}", total=None)
+
+            def advance(done: int, total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = sync_destination(
+                target, name, dry_run=dry_run, force=force, setup=setup, config=config, progress=advance
+            )
+        for line in summary_lines(result):
+            console.print(line, markup=False, highlight=False)
+        code = max(code, result.exit_code)
+    return code
+
+
+@app.command()
+def run(
+    as_of: AsOfOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan the syncs without sending.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Sync despite a failed validation (logged).")
+    ] = False,
+    target: TargetOption = None,
+) -> None:
+    """The daily job: validate the new raw rows, build, then sync both destinations."""
+    from onboard.validate.report import summary_lines
+    from onboard.validate.runner import validate as run_validate
+
+    resolved = resolve_target(target)
+    result = run_validate(resolved)
+    for line in summary_lines(result):
+        console.print(line, markup=False, highlight=False)
+    _build(resolved, as_of=parse_as_of(as_of) if as_of else None)
+    code = _sync(resolved, "all", dry_run=dry_run, force=force, setup=False)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -54,7 +54,8 @@ final as (
         shared_flags.suppress_onboarding,
         shared_flags.global_suppression,
         ranked.suppression_reason,
-        shared_flags.customers_sharing_email
+        shared_flags.customers_sharing_email,
+        {{ as_of() }} as as_of
     from ranked
     inner join shared_flags
         on ranked.email_key = shared_flags.email_key

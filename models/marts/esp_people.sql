@@ -26,7 +26,8 @@ final as (
         suppress_onboarding,
         global_suppression,
         suppression_reason,
-        frequency_capped
+        frequency_capped,
+        {{ as_of() }} as as_of
     from customers
 )
 

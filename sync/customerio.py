@@ -1,0 +1,157 @@
+"""Customer.io (Track API): people identified by customer_id through `POST /api/v2/batch`.
+
+Items are `{"type": "person", "identifiers": {"id": ...}, "action": "identify",
+"attributes": {...}}`. A request stays under 500 KB and each item under 32 KB (an item
+over it is recorded as failed, never sent); attribute names are at most 150 bytes and
+values 1000 bytes (checked before sending, same way). A 2xx means accepted — except the
+items listed in its `errors` (by `batch_index`; Customer.io answers 207, and has been
+seen answering 200, with them). A 400 whose `errors` list items refuses those items;
+any other 400 refuses the batch. Suppression travels as attributes: the `/suppress`
+endpoint deletes the person and is never called.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from onboard.logs import log
+from sync.config import Credentials, DestinationConfig
+from sync.destination import BatchOutcome, check_auth, error_message
+from sync.http import HttpClient, RetryPolicy
+from sync.plan import Record
+
+BATCH_PATH = "/api/v2/batch"
+MAX_REQUEST_BYTES = 500_000
+MAX_ITEM_BYTES = 32_000
+MAX_NAME_BYTES = 150
+MAX_VALUE_BYTES = 1000
+MAX_ATTRIBUTES = 300
+ENVELOPE_BYTES = len('{"batch":[]}')
+
+
+def item(record: Record) -> dict[str, Any]:
+    """The batch item of a record."""
+    return {
+        "type": "person",
+        "identifiers": {"id": record.key},
+        "action": "identify",
+        "attributes": record.payload,
+    }
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def item_problem(record: Record) -> str | None:
+    """Why Customer.io would refuse the item, or None."""
+    if len(record.payload) > MAX_ATTRIBUTES:
+        return f"{len(record.payload)} attributes (at most {MAX_ATTRIBUTES})"
+    for name, value in record.payload.items():
+        if len(name.encode()) > MAX_NAME_BYTES:
+            return f"attribute name {name[:40]}... longer than {MAX_NAME_BYTES} bytes"
+        size = len(value.encode()) if isinstance(value, str) else _size(value)
+        if size > MAX_VALUE_BYTES:
+            return f"value of attribute {name} longer than {MAX_VALUE_BYTES} bytes"
+    if _size(item(record)) > MAX_ITEM_BYTES:
+        return f"item larger than {MAX_ITEM_BYTES} bytes"
+    return None
+
+
+def split_by_size(records: list[Record], max_items: int) -> list[list[Record]]:
+    """Consecutive requests of at most max_items items and MAX_REQUEST_BYTES bytes."""
+    requests_: list[list[Record]] = []
+    current: list[Record] = []
+    size = ENVELOPE_BYTES
+    for record in records:
+        item_size = _size(item(record)) + 1  # the comma
+        if current and (len(current) >= max_items or size + item_size > MAX_REQUEST_BYTES):
+            requests_.append(current)
+            current, size = [], ENVELOPE_BYTES
+        current.append(record)
+        size += item_size
+    if current:
+        requests_.append(current)
+    return requests_
+
+
+class CustomerIO:
+    """The Customer.io destination."""
+
+    name = "customerio"
+
+    def __init__(
+        self, config: DestinationConfig, creds: Credentials, policy: RetryPolicy | None = None
+    ) -> None:
+        self.config = config
+        self.client = HttpClient(
+            creds.base_url,
+            "customerio",
+            (config.rate_limit.requests, config.rate_limit.per_seconds),
+            auth=(creds.user, creds.token),
+            policy=policy,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def setup(self) -> list[str]:
+        """Customer.io needs no setup: attributes are created by the first identify."""
+        return []
+
+    def preflight(self, values: dict[str, set[str]]) -> None:
+        """Nothing to check: attributes take any value."""
+
+    def send(self, records: list[Record]) -> BatchOutcome:
+        """Identify records in as many requests as the size limits need."""
+        outcome = BatchOutcome()
+        sendable = []
+        for record in records:
+            problem = item_problem(record)
+            if problem:
+                outcome.failed.append((record, None, f"not sent: {problem}"))
+            else:
+                sendable.append(record)
+        for chunk in split_by_size(sendable, self.config.batch_size):
+            self._send(chunk, outcome)
+        return outcome
+
+    def _send(self, records: list[Record], outcome: BatchOutcome) -> None:
+        response = self.client.request("POST", BATCH_PATH, {"batch": [item(r) for r in records]})
+        check_auth(response, self.name, "CUSTOMERIO_SITE_ID / CUSTOMERIO_API_KEY")
+        status = response.status_code
+        errors = _item_errors(response)
+        accepted = 200 <= status < 300
+        if accepted or (status == 400 and errors):
+            for index, record in enumerate(records):
+                if index in errors:
+                    outcome.failed.append((record, status, errors[index]))
+                elif accepted:
+                    outcome.acknowledged.append(record)
+                else:
+                    outcome.failed.append((record, status, "batch refused (400) with other items' errors"))
+            if errors:
+                log("sync.items_refused", destination=self.name, count=len(errors), status=status)
+            return
+        message = error_message(response)
+        outcome.failed.extend((record, status, message) for record in records)
+
+
+def _item_errors(response: requests.Response) -> dict[int, str]:
+    """batch_index -> message of the `errors` of a batch answer."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    found: dict[int, str] = {}
+    for error in body.get("errors") or []:
+        if isinstance(error, dict) and isinstance(error.get("batch_index"), int):
+            found[error["batch_index"]] = (
+                f"{error.get('field', '')}: {error.get('message') or error.get('reason')}"
+            )
+    return found

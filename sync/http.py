@@ -1,0 +1,219 @@
+"""The one HTTP client of the syncs (and of the Slack alerts): paced, retried, bounded, quiet about secrets.
+
+- **Pacing**: requests are spaced evenly at the destination's documented limit, with a 5 %
+  margin (`RATE_MARGIN`), so the client never triggers the server's limiter on its own.
+- **429**: wait what `Retry-After` says (seconds or an HTTP date); without it, HubSpot's
+  `X-HubSpot-RateLimit-Interval-Milliseconds` when `-Remaining` is 0 (the window must clear);
+  else exponential backoff. At most `max_rate_limit_waits` times per request.
+- **500/502/503/504 and connection errors** (including a connection dropped after the
+  server applied the write: every call we make is an idempotent upsert, so resending is
+  safe): exponential backoff with full jitter, at most `max_attempts` tries, then
+  `DestinationUnavailableError`.
+- **Any other 4xx** is returned at once, never retried: the caller records it.
+- A timeout on every request (connect, read). The Authorization header is never logged.
+- Bodies are compact UTF-8 JSON, the bytes the destinations' size limits count.
+
+Retry timing can be tightened for tests with ONBOARD_SYNC_RETRY_BASE_SECONDS and
+ONBOARD_SYNC_MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from onboard.errors import OnboardError
+from onboard.logs import log
+
+RATE_MARGIN = 0.95
+RETRY_STATUSES = (500, 502, 503, 504)
+TIMEOUT = (5.0, 60.0)
+
+
+class DestinationUnavailableError(OnboardError):
+    """The destination kept failing (5xx, connection errors) after every retry."""
+
+    exit_code = 1
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry."""
+
+    max_attempts: int = 6
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+    max_rate_limit_waits: int = 20
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """Defaults, overridden by ONBOARD_SYNC_RETRY_BASE_SECONDS / ONBOARD_SYNC_MAX_ATTEMPTS."""
+        policy = cls()
+        if os.environ.get("ONBOARD_SYNC_RETRY_BASE_SECONDS"):
+            policy.base_seconds = float(os.environ["ONBOARD_SYNC_RETRY_BASE_SECONDS"])
+            policy.cap_seconds = max(policy.base_seconds * 8, policy.base_seconds)
+        if os.environ.get("ONBOARD_SYNC_MAX_ATTEMPTS"):
+            policy.max_attempts = int(os.environ["ONBOARD_SYNC_MAX_ATTEMPTS"])
+        return policy
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: a random wait up to base x 2^attempt, capped."""
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+
+
+class Pacer:
+    """Evenly spaced requests: at most `requests` per `per_seconds` (times RATE_MARGIN)."""
+
+    def __init__(self, requests_per_window: int, per_seconds: float, sleep: Callable[[float], None]) -> None:
+        self.interval = per_seconds / max(1.0, requests_per_window * RATE_MARGIN)
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for `seconds` (after a 429)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+@dataclass
+class ClientStats:
+    """What the client did."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """How long a 429 asks to wait: Retry-After, else HubSpot's window when exhausted, else None."""
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+            except (TypeError, ValueError):
+                return None
+    interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+    if interval and response.headers.get("X-HubSpot-RateLimit-Remaining") == "0":
+        try:
+            return float(interval) / 1000.0
+        except ValueError:
+            return None
+    return None
+
+
+class HttpClient:
+    """JSON over HTTPS to one API, paced and retried."""
+
+    def __init__(
+        self,
+        base_url: str,
+        name: str,
+        rate_limit: tuple[int, float],
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        self.session = requests.Session()
+        self.session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+        self.session.headers.update(headers or {})
+        if auth is not None:
+            self.session.auth = auth
+        self.policy = policy or RetryPolicy.from_env()
+        self.pacer = Pacer(rate_limit[0], rate_limit[1], sleep)
+        self.stats = ClientStats()
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _wait(self, seconds: float) -> None:
+        self.stats.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def request(self, method: str, path: str, body: Any = None) -> requests.Response:
+        """One call; retried as the module says. Returns the final response (2xx or a 4xx to record)."""
+        url = f"{self.base_url}{path}"
+        # compact UTF-8 JSON: the bytes the destinations' size limits count
+        data = None if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        attempt = 0
+        rate_limit_waits = 0
+        while True:
+            self.pacer.wait()
+            self.stats.requests += 1
+            try:
+                response = self.session.request(method, url, data=data, timeout=TIMEOUT)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                attempt += 1
+                if attempt >= self.policy.max_attempts:
+                    raise DestinationUnavailableError(
+                        f"{self.name}: {method} {path} failed {attempt} times: {type(error).__name__}"
+                    ) from None
+                self.stats.retries += 1
+                wait = self.policy.backoff(attempt)
+                log(
+                    "sync.http_retry",
+                    destination=self.name,
+                    path=path,
+                    error=type(error).__name__,
+                    wait=round(wait, 2),
+                )
+                self._wait(wait)
+                continue
+            self.stats.statuses[response.status_code] = self.stats.statuses.get(response.status_code, 0) + 1
+            if response.status_code == 429:
+                self.stats.rate_limited += 1
+                rate_limit_waits += 1
+                if rate_limit_waits > self.policy.max_rate_limit_waits:
+                    raise DestinationUnavailableError(
+                        f"{self.name}: still rate limited after {rate_limit_waits - 1} waits "
+                        f"({method} {path})"
+                    )
+                asked = retry_after_seconds(response)
+                wait = self.policy.backoff(rate_limit_waits) if asked is None else asked
+                log("sync.rate_limited", destination=self.name, path=path, wait=round(wait, 2))
+                self.pacer.hold(wait)
+                continue
+            if response.status_code in RETRY_STATUSES:
+                attempt += 1
+                if attempt >= self.policy.max_attempts:
+                    raise DestinationUnavailableError(
+                        f"{self.name}: {method} {path} answered {response.status_code} {attempt} times"
+                    )
+                self.stats.retries += 1
+                wait = self.policy.backoff(attempt)
+                log(
+                    "sync.http_retry",
+                    destination=self.name,
+                    path=path,
+                    status=response.status_code,
+                    wait=round(wait, 2),
+                )
+                self._wait(wait)
+                continue
+            return response

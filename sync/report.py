@@ -1,0 +1,74 @@
+"""What `onboard sync` and `onboard sync status` print."""
+
+from __future__ import annotations
+
+import json
+
+from onboard.db import database
+from onboard.warehouse import Target
+from sync.runner import SyncResult
+from sync.state import ensure_tables, pending_failures, recent_runs
+
+
+def plan_lines(result: SyncResult) -> list[str]:
+    """The plan: counts per kind, the breaker figure, sample diffs."""
+    plan = result.plan
+    as_of = f"{plan.as_of:%Y-%m-%d %H:%M} UTC" if plan.as_of else "unknown"
+    lines = [
+        f"{plan.destination}: {plan.model_rows:,} records in the model (as of {as_of}); "
+        f"add {plan.adds:,}, change {plan.changes:,}, remove {plan.removals:,}, unchanged {plan.unchanged:,}"
+        + (f", left the model and kept {plan.kept_leavers:,}" if plan.kept_leavers else ""),
+        f"  guarded fields change for {plan.guarded_changes:,} of {plan.synced_before:,} records "
+        f"synced before ({plan.guarded_share:.1%})",
+    ]
+    for sample in plan.samples:
+        diff = json.dumps(sample["diff"], ensure_ascii=False)
+        lines.append(f"  {sample['kind']} {sample['key']}: {diff[:300]}")
+    return lines
+
+
+def summary_lines(result: SyncResult) -> list[str]:
+    """Plan, then what was sent, and the first errors."""
+    lines = [f"  warning: {w}" for w in result.warnings]
+    lines += [f"  setup: {change}" for change in result.setup_changes]
+    lines += plan_lines(result)
+    run = result.run
+    if run.dry_run:
+        lines.append(f"  dry run: nothing sent; payloads in {result.plan_file}")
+        return lines
+    stats = result.stats
+    http = (
+        f"; {stats.requests:,} requests, {stats.retries:,} retries, {stats.rate_limited:,} rate-limited"
+        if stats
+        else ""
+    )
+    lines.append(
+        f"  run {run.run_id}: {run.status}; sent {run.sent:,}, succeeded {run.succeeded:,}, "
+        f"failed {run.failed:,}, skipped unchanged {run.skipped_unchanged:,}{http}"
+    )
+    for key, status, message in result.errors[:5]:
+        lines.append(f"  failed {key} ({status or 'no answer'}): {message[:200]}")
+    if run.failed:
+        lines.append("  failed records are retried by the next run; see `onboard sync status`")
+    return lines
+
+
+def status_lines(target: Target) -> list[str]:
+    """The latest runs and the records waiting for a retry."""
+    with database(target) as db:
+        ensure_tables(db)
+        runs = recent_runs(db, 10)
+        pending = pending_failures(db)
+    lines = ["latest sync runs:"] if runs else ["no sync has run on this warehouse yet"]
+    for run in runs:
+        finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "-"
+        flags = " forced" if run.forced else ""
+        lines.append(
+            f"  {run.run_id:<40} {run.status:<11} finished {finished}  planned {run.planned:,} "
+            f"sent {run.sent:,} ok {run.succeeded:,} failed {run.failed:,} "
+            f"unchanged {run.skipped_unchanged:,}{flags}"
+        )
+    lines.append(f"records waiting for a retry: {len(pending):,}")
+    for destination, key, status, message in pending[:10]:
+        lines.append(f"  {destination} {key} ({status or 'no answer'}): {message[:160]}")
+    return lines

@@ -1,0 +1,261 @@
+"""One sync run for one destination: guards, plan, send in batches, record what was acknowledged.
+
+Order: refuse marts built for a stale as_of; the validation gate (refuse after a failed,
+unaccepted validation, unless --force); plan against the state; the circuit breaker
+(unless --force); then either write the dry-run plan, or send the records batch by batch
+and, as each batch completes, write the acknowledged ones to sync_state and the refused
+ones to sync_errors (one transaction per batch). A crash or kill loses at most the batch
+in flight, whose records are simply resent next run (every call is an idempotent upsert).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from onboard.db import Database, database
+from onboard.errors import OnboardError
+from onboard.logs import log
+from onboard.paths import PROJECT_DIR
+from onboard.validate.runs import gate_problem, require_passing_validation
+from onboard.warehouse import Target
+from sync.config import DestinationConfig, SyncConfig, credentials, load_sync_config
+from sync.destination import AuthenticationError, BatchOutcome, Destination, SetupNeededError
+from sync.http import ClientStats, DestinationUnavailableError
+from sync.plan import Plan, build_plan, drop_scratch, model_relation, pages
+from sync.state import (
+    Acknowledged,
+    RunRow,
+    ensure_tables,
+    mark_interrupted,
+    record_acknowledged,
+    record_errors,
+    save_run,
+    utc_now,
+)
+
+RESULTS_DIR = Path(os.environ.get("ONBOARD_SYNC_RESULTS_DIR", PROJECT_DIR / "results" / "sync"))
+Progress = Callable[[int, int], None]
+
+
+class SyncRefusedError(OnboardError):
+    """A guard refused the run (exit 2): stale marts, circuit breaker."""
+
+
+@dataclass
+class SyncResult:
+    """What one run did."""
+
+    run: RunRow
+    plan: Plan
+    plan_file: Path | None = None
+    setup_changes: list[str] = field(default_factory=list)
+    errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    stats: ClientStats | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.run.failed or self.run.status == "failed" else 0
+
+
+def open_destination(config: DestinationConfig) -> Destination:
+    """The destination's client, with credentials from the environment."""
+    creds = credentials(config.name)
+    if config.name == "hubspot":
+        from sync.hubspot import HubSpot
+
+        return HubSpot(config, creds)
+    from sync.customerio import CustomerIO
+
+    return CustomerIO(config, creds)
+
+
+def check_as_of(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
+    """Refuse marts built for an as_of older than max_as_of_age_hours."""
+    relation = model_relation(db, destination)
+    if not db.table_exists(db.target.settings["schema"], destination.model):
+        raise SyncRefusedError(f"model {relation} not found: run `onboard build` first")
+    as_of = db.value(f"select max(as_of) from {relation}")
+    if as_of is None:
+        return
+    age = utc_now() - as_of
+    if age > timedelta(hours=config.max_as_of_age_hours):
+        raise SyncRefusedError(
+            f"{relation} was built as of {as_of:%Y-%m-%d %H:%M} UTC, {age.total_seconds() / 3600:.0f} h ago "
+            f"(max_as_of_age_hours is {config.max_as_of_age_hours:g}): a replay is not today's state; "
+            "run `onboard build` first"
+        )
+
+
+def check_breaker(plan: Plan, config: SyncConfig, destination: DestinationConfig, force: bool) -> None:
+    """Refuse a run that would change the guarded fields of too many records already synced."""
+    if plan.guarded_share <= config.max_change_share:
+        return
+    message = (
+        f"{plan.destination}: {plan.guarded_changes:,} of {plan.synced_before:,} records already synced "
+        f"({plan.guarded_share:.1%}) would change {', '.join(destination.guarded)} or leave "
+        f"(max_change_share {config.max_change_share:.0%}); a tracking break? check `onboard validate`, "
+        "then re-run with --force if the change is real"
+    )
+    if force:
+        log("sync.breaker_forced", destination=plan.destination, share=round(plan.guarded_share, 4))
+        return
+    raise SyncRefusedError(message)
+
+
+def enumeration_values(db: Database, destination: DestinationConfig) -> dict[str, set[str]]:
+    """The distinct values the model holds in each enumeration column."""
+    relation = model_relation(db, destination)
+    return {
+        f.column: {
+            str(row[0])
+            for row in db.rows(f"select distinct {f.column} from {relation} where {f.column} is not null")
+        }
+        for f in destination.fields
+        if f.type == "enumeration"
+    }
+
+
+def new_run_id(destination: str) -> str:
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{destination}-{secrets.token_hex(3)}"
+
+
+def write_plan_file(db: Database, plan: Plan, run_id: str, folder: Path) -> Path:
+    """Every record the run would send, one JSON line each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run_id}-plan.jsonl"
+    with path.open("w") as handle:
+        for page in pages(db, plan.destination, 10_000):
+            for record in page:
+                handle.write(
+                    json.dumps({"kind": record.kind, "key": record.key, "payload": record.payload}) + "\n"
+                )
+    return path
+
+
+def sync_destination(
+    target: Target,
+    name: str,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    setup: bool = False,
+    config: SyncConfig | None = None,
+    progress: Progress | None = None,
+    results_dir: Path | None = None,
+) -> SyncResult:
+    """Plan and (unless dry_run) run one sync of one destination."""
+    config = config or load_sync_config()
+    if name not in config.destinations:
+        raise SyncRefusedError(f"{name}: not a destination of the sync configuration")
+    destination = config.destinations[name]
+    warnings: list[str] = []
+    with database(target) as db:
+        ensure_tables(db)
+        check_as_of(db, destination, config)
+        if dry_run:
+            problem = gate_problem(db)
+            if problem:
+                warnings.append(f"a real run would be blocked: {problem}")
+    if not dry_run:
+        require_passing_validation(target, force=force)
+    client = None if dry_run else open_destination(destination)
+    with database(target) as db:
+        interrupted = mark_interrupted(db, name)
+        if interrupted:
+            warnings.append(
+                f"{interrupted} earlier run(s) of {name} were interrupted; this run finishes their work"
+            )
+        run = RunRow(new_run_id(name), name, utc_now(), forced=force, dry_run=dry_run)
+        try:
+            setup_changes = client.setup() if (client is not None and setup) else []
+            plan = build_plan(db, destination)
+            run.as_of = plan.as_of
+            run.planned, run.skipped_unchanged, run.removed = plan.to_send, plan.unchanged, plan.removals
+            check_breaker(plan, config, destination, force)
+            result = SyncResult(run, plan, setup_changes=setup_changes, warnings=warnings)
+            if client is None:
+                result.plan_file = write_plan_file(db, plan, run.run_id, results_dir or RESULTS_DIR)
+                run.status, run.finished_at = "dry_run", utc_now()
+                save_run(db, run)
+                return result
+            if plan.to_send:
+                client.preflight(enumeration_values(db, destination))
+            save_run(db, run)
+            _send_all(db, client, destination, run, result, progress)
+            return result
+        finally:
+            if client is not None:
+                client.close()
+            drop_scratch(db, name)
+
+
+def _send_all(
+    db: Database,
+    client: Destination,
+    destination: DestinationConfig,
+    run: RunRow,
+    result: SyncResult,
+    progress: Progress | None,
+) -> None:
+    """Send the work table batch by batch; state and errors written as each batch completes."""
+    size = destination.batch_size
+    try:
+        for page in pages(db, destination.name, size * 10):
+            for start in range(0, len(page), size):
+                batch = page[start : start + size]
+                try:
+                    outcome = client.send(batch)
+                except (DestinationUnavailableError, AuthenticationError, SetupNeededError) as error:
+                    _record_batch(
+                        db, run, BatchOutcome(failed=[(r, None, str(error)) for r in batch]), result
+                    )
+                    raise
+                _record_batch(db, run, outcome, result)
+                if progress is not None:
+                    progress(run.sent, run.planned)
+            save_run(db, run)
+        run.status = "succeeded" if run.failed == 0 else "partial"
+    except (DestinationUnavailableError, AuthenticationError, SetupNeededError) as error:
+        run.status, run.message = "failed", str(error)
+        raise
+    finally:
+        run.finished_at = utc_now()
+        result.stats = client.client.stats
+        save_run(db, run)
+        log(
+            "sync.done",
+            destination=run.destination,
+            run_id=run.run_id,
+            status=run.status,
+            sent=run.sent,
+            succeeded=run.succeeded,
+            failed=run.failed,
+        )
+
+
+def _record_batch(db: Database, run: RunRow, outcome: BatchOutcome, result: SyncResult) -> None:
+    acknowledged = [
+        Acknowledged(
+            r.key,
+            r.payload_hash,
+            r.guarded_hash,
+            json.dumps(r.payload, sort_keys=True, separators=(",", ":")),
+            "cleared" if r.kind == "remove" else "synced",
+        )
+        for r in outcome.acknowledged
+    ]
+    errors = [(r.key, status, message) for r, status, message in outcome.failed]
+    with db.transaction():
+        record_acknowledged(db, run.destination, run.run_id, acknowledged)
+        record_errors(db, run.destination, run.run_id, errors)
+    run.sent += len(outcome.acknowledged) + len(outcome.failed)
+    run.succeeded += len(outcome.acknowledged)
+    run.failed += len(outcome.failed)
+    result.errors.extend(errors[: max(0, 20 - len(result.errors))])

@@ -1,0 +1,242 @@
+"""The sync's tables in the warehouse (schema `sync`): state, runs, errors, and each run's plan.
+
+- `sync_state`: per destination and record key, the hash of the last payload the
+  destination acknowledged (and the payload, for diffs), its guarded-fields hash, when,
+  and status `synced` or `cleared` (left the model, blanked and suppressed). Written only
+  for acknowledged records, as each batch completes, in its own transaction.
+- `sync_runs`: one row per run (planned, sent, succeeded, failed, skipped-unchanged,
+  removed, status, forced, dry run). A run killed mid-way stays `running` until the next
+  run marks it `interrupted`.
+- `sync_errors`: one row per record a destination refused, with the HTTP status and message.
+- `plan_<destination>` / `work_<destination>`: scratch tables of the current run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from onboard.db import Database
+
+SCHEMA = "sync"
+STATE = f"{SCHEMA}.sync_state"
+RUNS = f"{SCHEMA}.sync_runs"
+ERRORS = f"{SCHEMA}.sync_errors"
+
+DDL = (
+    f"create schema if not exists {SCHEMA}",
+    f"""create table if not exists {STATE} (
+        destination text not null,
+        record_key text not null,
+        payload_hash text not null,
+        guarded_hash text not null,
+        payload text not null,
+        status text not null,
+        acknowledged_at timestamp not null,
+        run_id text not null,
+        primary key (destination, record_key)
+    )""",
+    f"""create table if not exists {RUNS} (
+        run_id text primary key,
+        destination text not null,
+        started_at timestamp not null,
+        finished_at timestamp,
+        as_of timestamp,
+        planned bigint not null,
+        sent bigint not null,
+        succeeded bigint not null,
+        failed bigint not null,
+        skipped_unchanged bigint not null,
+        removed bigint not null,
+        status text not null,
+        forced boolean not null,
+        dry_run boolean not null,
+        message text
+    )""",
+    f"""create table if not exists {ERRORS} (
+        run_id text not null,
+        destination text not null,
+        record_key text not null,
+        http_status integer,
+        message text not null,
+        occurred_at timestamp not null
+    )""",
+)
+
+
+def utc_now() -> datetime:
+    """Now, naive UTC (the warehouse's timestamps are naive UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ensure_tables(db: Database) -> None:
+    """Create the sync schema and tables if missing."""
+    for statement in DDL:
+        db.execute(statement)
+
+
+@dataclass
+class RunRow:
+    """One row of sync_runs."""
+
+    run_id: str
+    destination: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    as_of: datetime | None = None
+    planned: int = 0
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped_unchanged: int = 0
+    removed: int = 0
+    status: str = "running"
+    forced: bool = False
+    dry_run: bool = False
+    message: str | None = None
+
+
+RUN_COLUMNS = tuple(f.name for f in fields(RunRow))
+
+
+def save_run(db: Database, run: RunRow) -> None:
+    """Insert or update a run row."""
+    values = [getattr(run, c) for c in RUN_COLUMNS]
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS if c != "run_id")
+    db.execute(
+        f"insert into {RUNS} ({', '.join(RUN_COLUMNS)}) values ({', '.join('?' for _ in RUN_COLUMNS)}) "
+        f"on conflict (run_id) do update set {assignments}",
+        values,
+    )
+
+
+def mark_interrupted(db: Database, destination: str) -> int:
+    """Runs of a destination left `running` by a killed process become `interrupted`."""
+    stale = db.value(
+        f"select count(*) from {RUNS} where destination = ? and status = 'running'", [destination]
+    )
+    db.execute(
+        f"update {RUNS} set status = 'interrupted' where destination = ? and status = 'running'",
+        [destination],
+    )
+    return int(stale or 0)
+
+
+def recent_runs(db: Database, limit: int = 10) -> list[RunRow]:
+    """The latest runs, newest first."""
+    rows = db.rows(
+        f"select {', '.join(RUN_COLUMNS)} from {RUNS} "
+        f"order by started_at desc, run_id desc limit {int(limit)}"
+    )
+    return [RunRow(**dict(zip(RUN_COLUMNS, row, strict=True))) for row in rows]
+
+
+def pending_failures(db: Database) -> list[tuple[str, str, int | None, str]]:
+    """Records refused by a destination and not acknowledged since: (destination, key, status, message)."""
+    return [
+        (str(d), str(k), None if s is None else int(s), str(m))
+        for d, k, s, m in db.rows(
+            f"""
+            select errors.destination, errors.record_key, errors.http_status, errors.message
+            from {ERRORS} as errors
+            left join {STATE} as state
+                on errors.destination = state.destination and errors.record_key = state.record_key
+                and state.acknowledged_at >= errors.occurred_at
+            where state.record_key is null
+                and errors.occurred_at = (
+                    select max(latest.occurred_at) from {ERRORS} as latest
+                    where latest.destination = errors.destination and latest.record_key = errors.record_key
+                )
+            order by errors.destination, errors.record_key
+            """
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """A record the destination acknowledged, as it goes into sync_state."""
+
+    record_key: str
+    payload_hash: str
+    guarded_hash: str
+    payload: str
+    status: str
+
+
+def record_acknowledged(db: Database, destination: str, run_id: str, records: list[Acknowledged]) -> None:
+    """Upsert the state of acknowledged records (one transaction)."""
+    if not records:
+        return
+    now = utc_now()
+    frame = pd.DataFrame(
+        {
+            "destination": destination,
+            "record_key": [r.record_key for r in records],
+            "payload_hash": [r.payload_hash for r in records],
+            "guarded_hash": [r.guarded_hash for r in records],
+            "payload": [r.payload for r in records],
+            "status": [r.status for r in records],
+            "acknowledged_at": now,
+            "run_id": run_id,
+        }
+    )
+    columns = list(frame.columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("destination", "record_key"))
+    insert = f"insert into {STATE} ({', '.join(columns)}) "
+    conflict = f" on conflict (destination, record_key) do update set {updates}"
+    if db.kind == "postgres":
+        from psycopg2.extras import execute_values
+
+        with db.connection.cursor() as cursor:
+            execute_values(cursor, insert + "values %s" + conflict, list(frame.itertuples(index=False)))
+        return
+    db.connection.register("acknowledged_batch", frame)
+    try:
+        db.execute(insert + f"select {', '.join(columns)} from acknowledged_batch" + conflict)
+    finally:
+        db.connection.unregister("acknowledged_batch")
+
+
+def record_errors(
+    db: Database, destination: str, run_id: str, errors: list[tuple[str, int | None, str]]
+) -> None:
+    """Insert the refused records of a batch: (key, http status, message)."""
+    if errors:
+        now = utc_now()
+        db.executemany(
+            f"insert into {ERRORS} (run_id, destination, record_key, http_status, message, occurred_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [(run_id, destination, key, status, message[:2000], now) for key, status, message in errors],
+        )
+
+
+def write_frame(db: Database, table: str, frame: pd.DataFrame) -> None:
+    """Append a frame to an existing table (same column names)."""
+    if frame.empty:
+        return
+    columns = ", ".join(frame.columns)
+    if db.kind == "postgres":
+        from psycopg2.extras import execute_values
+
+        with db.connection.cursor() as cursor:
+            execute_values(
+                cursor,
+                f"insert into {table} ({columns}) values %s",
+                list(frame.itertuples(index=False)),
+                page_size=5000,
+            )
+        return
+    db.connection.register("frame_to_write", frame)
+    try:
+        db.execute(f"insert into {table} ({columns}) select {columns} from frame_to_write")
+    finally:
+        db.connection.unregister("frame_to_write")
+
+
+def as_python(value: Any) -> Any:
+    """numpy scalars as Python values."""
+    return value.item() if hasattr(value, "item") else value
