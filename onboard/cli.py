@@ -381,6 +381,24 @@ def run(
 
 
 @app.command()
+def alerts(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the messages; post and record nothing.")
+    ] = False,
+    target: TargetOption = None,
+) -> None:
+    """Post stall alerts to Slack (SLACK_WEBHOOK_URL): realtime one by one, a daily digest of the rest."""
+    from onboard.alerts import run_alerts
+    from onboard.alerts import summary_lines as alert_lines
+
+    result = run_alerts(resolve_target(target), dry_run=dry_run)
+    for line in alert_lines(result):
+        console.print(line, markup=False, highlight=False)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Where to write the HTML dashboard.")] = Path(
         "results/dashboard.html"

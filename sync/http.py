@@ -6,9 +6,9 @@
   `X-HubSpot-RateLimit-Interval-Milliseconds` when `-Remaining` is 0 (the window must clear);
   else exponential backoff. At most `max_rate_limit_waits` times per request.
 - **500/502/503/504 and connection errors** (including a connection dropped after the
-  server applied the write: every call we make is an idempotent upsert, so resending is
-  safe): exponential backoff with full jitter, at most `max_attempts` tries, then
-  `DestinationUnavailableError`.
+  server applied the write): exponential backoff with full jitter, at most `max_attempts`
+  tries, then `DestinationUnavailableError`. Resending is safe for the syncs (every call
+  is an idempotent upsert); a Slack message is at least once (docs/alerts.md).
 - **Any other 4xx** is returned at once, never retried: the caller records it.
 - A timeout on every request (connect, read). The Authorization header is never logged.
 - Bodies are compact UTF-8 JSON, the bytes the destinations' size limits count.
@@ -74,7 +74,7 @@ class Pacer:
     """Evenly spaced requests: at most `requests` per `per_seconds` (times RATE_MARGIN)."""
 
     def __init__(self, requests_per_window: int, per_seconds: float, sleep: Callable[[float], None]) -> None:
-        self.interval = per_seconds / max(1.0, requests_per_window * RATE_MARGIN)
+        self.interval = per_seconds / (max(1, requests_per_window) * RATE_MARGIN)
         self._next = 0.0
         self._lock = threading.Lock()
         self._sleep = sleep

@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import run_onboard
 
-COMMANDS = ["generate", "load", "build", "demo", "bench", "validate", "report"]
+COMMANDS = ["generate", "load", "build", "demo", "bench", "validate", "report", "sync", "run", "alerts"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -41,4 +41,13 @@ def test_bad_as_of_is_one_line_and_exit_code_2():
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "onboard: error: --as-of 'yesterday-ish': expected an ISO-8601 time such as 2026-03-16T12:00:00Z"
+    )
+
+
+def test_onboard_alerts_without_slack_webhook_url_is_one_line_and_exit_2(monkeypatch):
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    result = run_onboard("alerts")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "onboard: error: environment variable SLACK_WEBHOOK_URL is not set (the Slack incoming-webhook URL)"
     )

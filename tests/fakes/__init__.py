@@ -1,4 +1,4 @@
-"""Local HTTP fakes of HubSpot and Customer.io, as strict as the real APIs, for the sync's tests.
+"""Local HTTP fakes of HubSpot, Customer.io and Slack webhooks, as strict as the real APIs, for tests.
 
 Each fake is a real HTTP/1.1 server on 127.0.0.1 (see ``server`` for the shared pipeline, faults
 and rate limiter; ``hubspot`` and ``customerio`` for each API's rules and their sources).
@@ -15,9 +15,10 @@ from .server import Fault, RateLimit, RecordedRequest
 if TYPE_CHECKING:
     from .customerio import FakeCustomerIO
     from .hubspot import FakeHubSpot
+    from .slack import FakeSlack
 
-__all__ = ["FakeCustomerIO", "FakeHubSpot", "Fault", "RateLimit", "RecordedRequest"]
-_LAZY = {"FakeCustomerIO": ".customerio", "FakeHubSpot": ".hubspot"}
+__all__ = ["FakeCustomerIO", "FakeHubSpot", "FakeSlack", "Fault", "RateLimit", "RecordedRequest"]
+_LAZY = {"FakeCustomerIO": ".customerio", "FakeHubSpot": ".hubspot", "FakeSlack": ".slack"}
 
 
 def __getattr__(name: str) -> Any:
