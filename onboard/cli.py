@@ -224,9 +224,10 @@ def demo(
     console.print(f"dashboard        {dashboard.path} (open it in a browser; works offline)")
     console.print(
         f"next             .venv/bin/onboard build --as-of {as_of - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ} "
-        "(replay a week ago); "
-        ".venv/bin/onboard validate; .venv/bin/onboard --help"
+        "(replay a week ago); .venv/bin/onboard sync status; .venv/bin/onboard --help"
     )
+    console.rule("sync plan: a dry run, nothing is sent (set the env vars of sync/README.md to push)")
+    _sync(resolved, "all", dry_run=True, force=False, setup=False)
 
 
 @app.command()
