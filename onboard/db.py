@@ -60,6 +60,16 @@ class Database:
         else:
             self.connection.executemany(sql, rows)
 
+    def upsert(self, table: str, values: dict[str, Any], key: tuple[str, ...]) -> None:
+        """Insert one row, or update the row with the same key columns."""
+        columns = list(values)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        self.execute(
+            f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' for _ in columns)}) "
+            f"on conflict ({', '.join(key)}) do update set {updates}",
+            list(values.values()),
+        )
+
     def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Every row of a query."""
         if self.kind == "postgres":

@@ -104,13 +104,7 @@ RUN_COLUMNS = tuple(f.name for f in fields(RunRow))
 
 def save_run(db: Database, run: RunRow) -> None:
     """Insert or update a run row."""
-    values = [getattr(run, c) for c in RUN_COLUMNS]
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS if c != "run_id")
-    db.execute(
-        f"insert into {RUNS} ({', '.join(RUN_COLUMNS)}) values ({', '.join('?' for _ in RUN_COLUMNS)}) "
-        f"on conflict (run_id) do update set {assignments}",
-        values,
-    )
+    db.upsert(RUNS, {column: getattr(run, column) for column in RUN_COLUMNS}, ("run_id",))
 
 
 def mark_interrupted(db: Database, destination: str) -> int:
