@@ -491,7 +491,7 @@ def test_circuit_breaker_refuses_a_mass_change_of_guarded_fields_unless_forced(t
 
 def test_stale_marts_are_refused(target, hubspot):
     execute(target, "update main.crm_contacts set as_of = as_of - interval 3 day")
-    with pytest.raises(SyncRefusedError, match=r"72 h ago .*run `onboard build` first"):
+    with pytest.raises(SyncRefusedError, match=r"7[23] h ago .*run `onboard build` first"):
         sync_destination(target, "hubspot", setup=True)
     assert hubspot.requests == []
 
