@@ -10,7 +10,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint unit install lock bench clean help
+.PHONY: demo test lint unit install lock bench bench-sync clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,9 @@ test: lint  ## every test: lint, then pytest (dbt builds on generated data inclu
 
 bench: $(STAMP)  ## generate, load and build at 100k and 1M customers; writes docs/benchmarks.md
 	$(BIN)/onboard bench
+
+bench-sync: $(STAMP)  ## HubSpot sync throughput at the rate limit, 1M-row sync plans; writes docs/benchmarks.md
+	$(BIN)/python -m sync.bench
 
 lock: $(STAMP)  ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \

@@ -57,10 +57,8 @@ def hubspot_value(mapping: FieldMapping, value: Any) -> str:
     if mapping.type == "number":
         return _plain_number(value)
     if mapping.type == "datetime":
-        return (
-            _as_datetime(value).strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{_as_datetime(value).microsecond // 1000:03d}Z"
-        )
+        moment = _as_datetime(value)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     if mapping.type == "date":
         return _as_datetime(value).strftime("%Y-%m-%d")
     return str(value)
@@ -98,9 +96,14 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def text_digest(text: str) -> str:
+    """SHA-256 of a text, hex (first 32 characters)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON, hex (first 32 characters)."""
-    return hashlib.sha256(canonical(value).encode()).hexdigest()[:32]
+    """SHA-256 of the canonical JSON of a value."""
+    return text_digest(canonical(value))
 
 
 def guarded_digest(destination: DestinationConfig, body: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Plan a sync: what to add, change and remove, against the state of what the destination acknowledged.
 
-The model is read in bounded chunks; each row becomes its payload (sync/payloads.py),
+The model is read in bounded pages (in key order); each row becomes its payload (sync/payloads.py),
 written with its hashes to `sync.plan_<destination>`. One SQL pass against `sync_state`
 classifies every key:
 
@@ -28,7 +28,7 @@ import pandas as pd
 
 from onboard.db import Database
 from sync.config import DestinationConfig
-from sync.payloads import canonical, cleared_payload, digest, guarded_digest, payload
+from sync.payloads import canonical, cleared_payload, digest, guarded_digest, payload, text_digest
 from sync.state import STATE, write_frame
 
 READ_ROWS = 50_000
@@ -85,23 +85,43 @@ def model_relation(db: Database, destination: DestinationConfig) -> str:
     return f"{db.target.settings['schema']}.{destination.model}"
 
 
-def _frames(db: Database, destination: DestinationConfig) -> Iterator[pd.DataFrame]:
+def _frames(db: Database, destination: DestinationConfig, read_rows: int) -> Iterator[pd.DataFrame]:
+    """The model's payloads, read in key order one page at a time.
+
+    Keyset pages (`key > last order by key limit n`), not one streamed result: the plan
+    table is written between pages on the same connection, which would end an open
+    DuckDB result early.
+    """
     columns = ", ".join(destination.columns)
     relation = model_relation(db, destination)
-    for frame in db.stream(f"select {columns} from {relation}", None, READ_ROWS):
+    key = destination.key
+    last: str | None = None
+    while True:
+        after = "" if last is None else f"and {key} > ?"
+        rows = db.rows(
+            f"select {columns} from {relation} where {key} is not null {after} "
+            f"order by {key} limit {int(read_rows)}",
+            None if last is None else [last],
+        )
+        if not rows:
+            return
+        last = str(rows[-1][0])
+        names = destination.columns
         keys, payloads, hashes, guarded = [], [], [], []
-        for row in frame.to_dict("records"):
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
             body = payload(destination, row)
-            keys.append(str(row[destination.key]))
-            payloads.append(canonical(body))
-            hashes.append(digest(body))
+            text = canonical(body)
+            keys.append(str(row[key]))
+            payloads.append(text)
+            hashes.append(text_digest(text))
             guarded.append(guarded_digest(destination, body))
         yield pd.DataFrame(
             {"record_key": keys, "payload": payloads, "payload_hash": hashes, "guarded_hash": guarded}
         )
 
 
-def build_plan(db: Database, destination: DestinationConfig) -> Plan:
+def build_plan(db: Database, destination: DestinationConfig, read_rows: int = READ_ROWS) -> Plan:
     """Compute the payloads, classify every key, and fill the work table."""
     name = destination.name
     plan = Plan(name)
@@ -116,7 +136,7 @@ def build_plan(db: Database, destination: DestinationConfig) -> Plan:
     db.execute(
         f"create table {plan_rel} (record_key text, payload text, payload_hash text, guarded_hash text)"
     )
-    for frame in _frames(db, destination):
+    for frame in _frames(db, destination, read_rows):
         plan.model_rows += len(frame)
         write_frame(db, plan_rel, frame)
 

@@ -551,3 +551,18 @@ def test_the_values_hubspot_enumerations_offer_cover_every_value_the_marts_hold(
         }
         assert held <= set(values[column]), column
         assert held, column
+
+
+def test_the_plan_reads_every_row_of_a_model_larger_than_one_page(target):
+    from sync.plan import build_plan, drop_scratch
+
+    destination = load_sync_config().destinations["customerio"]
+    with database(target) as db:
+        from sync.state import ensure_tables
+
+        ensure_tables(db)
+        plan = build_plan(db, destination, read_rows=97)  # 600 rows: 7 pages, state written between them
+        keys = db.rows("select count(*), count(distinct record_key) from sync.plan_customerio")
+        drop_scratch(db, "customerio")
+    assert (plan.model_rows, plan.adds) == (CUSTOMERS, CUSTOMERS)
+    assert keys == [(CUSTOMERS, CUSTOMERS)]
