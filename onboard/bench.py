@@ -39,15 +39,21 @@ class StepResult:
     detail: str = ""
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command; its wall seconds and peak RSS in MB (process and waited-for children)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
+def run_measured(args: list[str], env: dict[str, str], log_file: Path | None = None) -> tuple[float, float]:
+    """Run a command; its wall seconds and peak RSS in MB (process and waited-for children).
+
+    With log_file, the command's output goes there and its tail is in the error on failure.
+    """
+    with log_file.open("w") if log_file else open(os.devnull, "w") as output:
+        started = time.perf_counter()
+        stderr = subprocess.STDOUT if log_file else None
+        process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        raise RuntimeError(f"{' '.join(args[:3])} exited with {code}")
+        tail = f":\n{log_file.read_text()[-3000:]}" if log_file else ""
+        raise RuntimeError(f"{' '.join(args[:4])} exited with {code}{tail}")
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -53,7 +53,7 @@ from typing import Any
 
 import duckdb
 
-from onboard.bench import write_section
+from onboard.bench import run_measured, write_section
 from onboard.paths import PROJECT_DIR
 
 ONBOARD = str(Path(sys.executable).parent / "onboard")
@@ -180,20 +180,6 @@ class Throughput:
 
 
 # --- child processes --------------------------------------------------------------------------
-
-
-def run_measured(args: list[str], env: dict[str, str], log_file: Path) -> tuple[float, float]:
-    """Run a command, output to log_file; its wall seconds and peak RSS in MB (os.wait4)."""
-    with log_file.open("w") as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        tail = log_file.read_text()[-3000:]
-        raise RuntimeError(f"{' '.join(args[1:4])} exited with {code}:\n{tail}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def call_in_child(function: str, *args: str | int) -> Any:

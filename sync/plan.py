@@ -127,10 +127,6 @@ def build_plan(db: Database, destination: DestinationConfig, read_rows: int = RE
     plan = Plan(name)
     plan_rel, work_rel = plan_table(name), work_table(name)
     relation = model_relation(db, destination)
-    if not db.table_exists(db.target.settings["schema"], destination.model):
-        from onboard.errors import UsageError
-
-        raise UsageError(f"model {relation} not found: run `onboard build` first")
     plan.as_of = db.value(f"select max(as_of) from {relation}")
     db.execute(f"drop table if exists {plan_rel}")
     db.execute(

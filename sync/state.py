@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
@@ -229,8 +228,3 @@ def write_frame(db: Database, table: str, frame: pd.DataFrame) -> None:
         db.execute(f"insert into {table} ({columns}) select {columns} from frame_to_write")
     finally:
         db.connection.unregister("frame_to_write")
-
-
-def as_python(value: Any) -> Any:
-    """numpy scalars as Python values."""
-    return value.item() if hasattr(value, "item") else value

@@ -141,6 +141,17 @@ def routing_accuracy(data: ReportData, settings: ReportSettings) -> Panel:
     return _with(panel, charts.routing_accuracy(shape.accuracy_by_month(months), threshold))
 
 
+def _run_log_panel(
+    panel: Panel, runs: pd.DataFrame | None, table: TableQuery, schema: str, command: str
+) -> Panel | None:
+    """The sentence of a run-log panel whose table is missing or empty; None when it has runs."""
+    if runs is None:
+        return _empty(panel, _missing_table(table, schema, command))
+    if runs.empty:
+        return _empty(panel, f"{_name(table)} holds no run yet.")
+    return None
+
+
 def validation_health(data: ReportData, settings: ReportSettings) -> Panel:
     """Validation runs over time, or why there are none."""
     panel = Panel(
@@ -150,11 +161,8 @@ def validation_health(data: ReportData, settings: ReportSettings) -> Panel:
         "that failed (a failed run blocks the sync until it is fixed or accepted).",
     )
     runs = data.validation_runs
-    if runs is None:
-        return _empty(panel, _missing_table(VALIDATION_RUNS, "validation", "onboard validate"))
-    if runs.empty:
-        return _empty(panel, f"{_name(VALIDATION_RUNS)} holds no run yet.")
-    return _with(panel, charts.validation_runs(shape.validation_history(runs)))
+    empty = _run_log_panel(panel, runs, VALIDATION_RUNS, "validation", "onboard validate")
+    return empty or _with(panel, charts.validation_runs(shape.validation_history(runs)))
 
 
 def sync_health(data: ReportData, settings: ReportSettings) -> Panel:
@@ -166,11 +174,8 @@ def sync_health(data: ReportData, settings: ReportSettings) -> Panel:
         "refused (unchanged records are skipped and not shown).",
     )
     runs = data.sync_runs
-    if runs is None:
-        return _empty(panel, _missing_table(SYNC_RUNS, "sync", "onboard sync"))
-    if runs.empty:
-        return _empty(panel, f"{_name(SYNC_RUNS)} holds no run yet.")
-    return _with(panel, charts.sync_runs(shape.sync_history(runs)))
+    empty = _run_log_panel(panel, runs, SYNC_RUNS, "sync", "onboard sync")
+    return empty or _with(panel, charts.sync_runs(shape.sync_history(runs)))
 
 
 PANELS = (
