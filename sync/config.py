@@ -126,8 +126,16 @@ def load_sync_config(path: Path | None = None) -> SyncConfig:
     path = path or Path(os.environ.get("ONBOARD_SYNC_CONFIG") or CONFIG_FILE)
     if not path.exists():
         raise InputError(f"{path}: sync configuration not found")
-    raw = yaml.safe_load(path.read_text()) or {}
     where = str(path)
+    try:
+        return _parse(yaml.safe_load(path.read_text()) or {}, where)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{where}: not a valid sync configuration ({first})") from None
+
+
+def _parse(raw: dict[str, Any], where: str) -> SyncConfig:
+    """The checked structure of a sync configuration."""
     destinations = raw.get("destinations") or {}
     unknown = set(destinations) - set(DESTINATIONS)
     if unknown:

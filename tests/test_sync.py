@@ -566,3 +566,18 @@ def test_the_plan_reads_every_row_of_a_model_larger_than_one_page(target):
         drop_scratch(db, "customerio")
     assert (plan.model_rows, plan.adds) == (CUSTOMERS, CUSTOMERS)
     assert keys == [(CUSTOMERS, CUSTOMERS)]
+
+
+def test_a_broken_sync_configuration_is_one_line_naming_the_file(target, tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "destinations:\n  hubspot:\n    model: crm_contacts\n    key: email\n"
+        "    removed: keep\n    rate_limit: {requests: lots}\n    fields: {track: {type: string}}\n"
+    )
+    env = {"ONBOARD_DUCKDB_PATH": str(target.duckdb_path), "ONBOARD_SYNC_CONFIG": str(broken)}
+    done = run_onboard("sync", "--dry-run", env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{broken}: not a valid sync configuration" in done.stderr
+    broken.write_text("destinations: [unclosed\n")
+    done = run_onboard("sync", "--dry-run", env=env)
+    assert done.returncode == 2 and f"{broken}: not a valid sync configuration" in done.stderr
