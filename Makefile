@@ -10,7 +10,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint unit install lock bench bench-sync clean help
+SPARK_VENV := .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+.PHONY: demo test lint unit install lock bench bench-sync clean help spark-install spark-test spark-demo
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,9 +46,27 @@ bench: $(STAMP)  ## generate, load and build at 100k and 1M customers; writes do
 bench-sync: $(STAMP)  ## HubSpot sync throughput at the rate limit, 1M-row sync plans; writes docs/benchmarks.md
 	$(BIN)/python -m sync.bench
 
-lock: $(STAMP)  ## re-resolve requirements.lock from pyproject.toml
+lock: $(STAMP)  ## re-resolve requirements.lock and requirements-spark.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  -q -o requirements.lock --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --generate-hashes --python-version 3.11 \
+	  -q -c requirements.lock -o requirements-spark.lock --custom-compile-command "make lock"
+
+# Spark lives in its own venv: pyspark is large, needs Java, and only the Spark target uses it.
+$(SPARK_STAMP): pyproject.toml requirements-spark.lock requirements-bootstrap.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bootstrap.txt
+	$(SPARK_BIN)/uv pip install --quiet --python $(SPARK_BIN)/python --require-hashes -r requirements-spark.lock
+	$(SPARK_BIN)/uv pip install --quiet --python $(SPARK_BIN)/python --no-deps -e .
+	touch $(SPARK_STAMP)
+
+spark-install: $(SPARK_STAMP)  ## create .venv-spark (dbt-spark + pyspark 3.5; needs Java 17)
+
+spark-test: $(SPARK_STAMP)  ## the Spark target: load, validate, dbt build, marts equal DuckDB's cell by cell
+	$(SPARK_BIN)/pytest -m spark -p no:cacheprovider
+
+spark-demo: $(SPARK_STAMP)  ## the demo on a local Spark (warehouse/spark/)
+	ONBOARD_TARGET=spark $(SPARK_BIN)/onboard demo
 
 clean:  ## remove the warehouse, dbt's target/ and generated data (keeps .venv)
 	rm -rf warehouse/*.duckdb target logs data/demo

@@ -80,7 +80,7 @@ def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int
 
 
 def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResult]:
-    """Generate, load, full build and a one-day incremental build at one size."""
+    """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size."""
     data_dir = work_dir / f"data_{customers}"
     warehouse = work_dir / f"bench_{customers}.duckdb"
     for path in (data_dir, work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"):
@@ -135,6 +135,9 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
 
     seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(as_of)], env)
     results.append(StepResult(customers, "one-day incremental build", seconds, rss, "dbt build incl. tests"))
+
+    seconds, rss = run_measured([ONBOARD, "sync", "all", "--dry-run"], env)
+    results.append(StepResult(customers, "sync plan (dry run)", seconds, rss, "hubspot + customerio"))
     return results
 
 
