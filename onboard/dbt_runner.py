@@ -33,6 +33,8 @@ def dbt_environment(target: Target) -> dict[str, str]:
     environment["DBT_PROJECT_DIR"] = str(PROJECT_DIR)
     if target.type == "duckdb":
         environment["ONBOARD_DUCKDB_PATH"] = str(target.duckdb_path)
+    if target.type == "spark":
+        environment["ONBOARD_SPARK_DIR"] = str(target.spark_dir)
     return environment
 
 
@@ -50,5 +52,26 @@ def run_dbt(
     if quiet:
         args += ["--quiet"]
     args += extra_args or []
+    if target.type == "spark":
+        return _run_in_process(args[1:], target)
     completed = subprocess.run(args, cwd=PROJECT_DIR, env=dbt_environment(target), check=False)
     return completed.returncode
+
+
+def _run_in_process(args: list[str], target: Target) -> int:
+    """dbt in this process: its Spark session is this process's one (onboard/spark.py)."""
+    from dbt.cli.main import dbtRunner
+
+    from onboard import spark
+
+    os.environ.update(dbt_environment(target))
+    spark.session(target)
+    previous = Path.cwd()
+    os.chdir(PROJECT_DIR)
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        os.chdir(previous)
+    if result.exception is not None:
+        return 2
+    return 0 if result.success else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -173,10 +174,10 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
     return TableLoad(source.table, name, int(values[0]), bad, extra)
 
 
-def _select_sql(source: SourceFile, loaded_at: datetime) -> str:
+def _select_sql(source: SourceFile, loaded_at: datetime, stamp_type: str = "timestamp") -> str:
     columns = ", ".join(f"cast({c} as varchar) as {c}" for c in RAW_TABLES[source.table])
     stamp = loaded_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return f"select {columns}, cast('{stamp}' as timestamp) as {LOADED_AT_COLUMN} from {source.reader}"
+    return f"select {columns}, cast('{stamp}' as {stamp_type}) as {LOADED_AT_COLUMN} from {source.reader}"
 
 
 def _next_loaded_at(latest: datetime | None) -> datetime:
@@ -272,6 +273,37 @@ def _load_postgres(
     return loaded_at
 
 
+def _load_spark(
+    target: Target, schema: str, sources: list[SourceFile], append: bool, scratch: duckdb.DuckDBPyConnection
+) -> datetime:
+    """Each table as one Parquet file written by DuckDB, published to Spark once all are written."""
+    from onboard import spark
+
+    stamps = []
+    for source in sources:
+        folder = spark.raw_dir(target, schema, source.table)
+        if any(folder.glob("*.parquet")):
+            found = scratch.execute(
+                f"select cast(max({LOADED_AT_COLUMN}) as timestamp) from read_parquet('{folder}/*.parquet')"
+            ).fetchone()
+            if found and found[0] is not None:
+                stamps.append(found[0])
+    loaded_at = _next_loaded_at(max(stamps, default=None))
+    incoming = target.spark_dir / ".incoming"
+    shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir(parents=True)
+    written: dict[str, Path] = {}
+    for source in sources:
+        path = incoming / f"{source.table}-{loaded_at:%Y%m%dT%H%M%S%f}.parquet"
+        # timestamptz: Parquet's UTC-adjusted timestamp, which Spark reads as its own `timestamp`
+        select = _select_sql(source, loaded_at, "timestamptz")
+        scratch.execute(f"copy ({select}) to {_sql_text(str(path))} (format parquet)")
+        written[source.table] = path
+    spark.publish_raw_tables(target, schema, written, RAW_TABLES, append)
+    shutil.rmtree(incoming, ignore_errors=True)
+    return loaded_at
+
+
 def load(
     directory: Path,
     target: Target,
@@ -287,6 +319,10 @@ def load(
         tables = [inspect_source(scratch, source) for source in sources]
         if target.type == "duckdb":
             loaded_at = _load_duckdb(target, schema, sources, append)
+            if progress:
+                progress(sum(t.rows for t in tables))
+        elif target.type == "spark":
+            loaded_at = _load_spark(target, schema, sources, append, scratch)
             if progress:
                 progress(sum(t.rows for t in tables))
         else:

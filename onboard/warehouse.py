@@ -21,7 +21,7 @@ from onboard.errors import UsageError
 from onboard.paths import PROFILES_FILE, PROJECT_DIR
 
 PROFILE_NAME = "onboarding_paths"
-SUPPORTED_TYPES = ("duckdb", "postgres")
+SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,18 @@ class Target:
         path = Path(str(self.settings["path"]))
         return path if path.is_absolute() else PROJECT_DIR / path
 
+    @property
+    def spark_dir(self) -> Path:
+        """The local Spark's folder (warehouse, metastore, raw files): $ONBOARD_SPARK_DIR."""
+        path = Path(os.environ.get("ONBOARD_SPARK_DIR") or "warehouse/spark")
+        return path if path.is_absolute() else PROJECT_DIR / path
+
     def describe(self) -> str:
         """Where the warehouse is, without secrets."""
         if self.type == "duckdb":
             return f"duckdb file {self.duckdb_path}"
+        if self.type == "spark":
+            return f"spark ({self.settings.get('method')}) {self.spark_dir}"
         s = self.settings
         return f"postgres {s.get('user')}@{s.get('host')}:{s.get('port')}/{s.get('dbname')}"
 
@@ -72,6 +80,10 @@ def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE)
         raise UsageError(
             f"--target {chosen}: not a target of {profiles_file.name} (known: {', '.join(sorted(outputs))})"
         )
+    if outputs[chosen].get("type") == "spark":
+        # Spark's paths (warehouse, Derby metastore) absolute, whatever the working directory
+        folder = Path(os.environ.get("ONBOARD_SPARK_DIR") or "warehouse/spark")
+        os.environ["ONBOARD_SPARK_DIR"] = str(folder if folder.is_absolute() else PROJECT_DIR / folder)
     settings = _render(outputs[chosen])
     if settings["type"] not in SUPPORTED_TYPES:
         raise UsageError(

@@ -20,6 +20,20 @@
     end
 {%- endmacro %}
 
+{#-
+    Spark keeps the object as its text (no JSON type in Spark 3.5): valid when Spark's JSON
+    reader takes it as an object and nothing follows the closing brace. Known difference:
+    DuckDB also accepts trailing commas ('{"a": 1,}'), which read as invalid here.
+-#}
+{% macro spark__json_object_or_null(text_expr) -%}
+    case
+        when
+            from_json({{ text_expr }}, 'map<string,string>') is not null
+            and rtrim({{ text_expr }}) like '%}'
+            then {{ text_expr }}
+    end
+{%- endmacro %}
+
 {#- The value of key in a json object as text (strings unquoted); null when absent. -#}
 {% macro json_text(object_expr, key) -%}
     {{ return(adapter.dispatch('json_text', 'onboarding_paths')(object_expr, key)) }}
@@ -31,6 +45,10 @@
 
 {% macro duckdb__json_text(object_expr, key) -%}
     json_extract_string({{ object_expr }}, '$."{{ key }}"')
+{%- endmacro %}
+
+{% macro spark__json_text(object_expr, key) -%}
+    get_json_object({{ object_expr }}, '$.{{ key }}')
 {%- endmacro %}
 
 {#-
@@ -60,5 +78,25 @@
         when 'NULL' then 'null'
         when 'OBJECT' then 'object'
         when 'ARRAY' then 'array'
+    end
+{%- endmacro %}
+
+{#-
+    Spark: the JSON reader converts a value only to the type its token has, so parsing the
+    key as each type in turn tells the kind (integer before number; string is what is left).
+    A string "NaN" or "Infinity" converts to a double too, hence the digit check for number.
+-#}
+{% macro spark__json_kind(object_expr, key) -%}
+    {%- set field = "from_json(" ~ object_expr ~ ", 'struct<`" ~ key ~ "`:TYPE>').`" ~ key ~ "`" -%}
+    case
+        when {{ field | replace('TYPE', 'bigint') }} is not null then 'integer'
+        when
+            {{ field | replace('TYPE', 'double') }} is not null
+            and {{ spark__json_text(object_expr, key) }} rlike '^-?[0-9]'
+            then 'number'
+        when {{ field | replace('TYPE', 'boolean') }} is not null then 'boolean'
+        when {{ field | replace('TYPE', 'map<string,string>') }} is not null then 'object'
+        when {{ field | replace('TYPE', 'array<string>') }} is not null then 'array'
+        when {{ spark__json_text(object_expr, key) }} is not null then 'string'
     end
 {%- endmacro %}

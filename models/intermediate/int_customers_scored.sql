@@ -16,9 +16,9 @@ per_customer as (
         max(reached_at) as last_reached_at,
         max(case when is_activation_milestone then reached_at end) as activated_at,
         max(case when is_activation_milestone then hours_from_signup end) as time_to_value_hours,
-        {{ dbt.listagg("case when is_reached then milestone end", "','", "order by step") }}
+        {{ ordered_listagg("case when is_reached then milestone end", "','", "step") }}
             as milestones_reached,
-        {{ dbt.listagg("case when not is_reached then milestone end", "','", "order by step") }}
+        {{ ordered_listagg("case when not is_reached then milestone end", "','", "step") }}
             as milestones_missing
     from milestones_reached
     group by customer_id

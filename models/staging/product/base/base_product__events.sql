@@ -1,8 +1,15 @@
+{#-
+    Spark (plain Parquet tables, no row-level delete) overwrites whole partitions instead:
+    the partition is the day an event_id first arrived, which later copies never change, and
+    an incremental run re-decides every event_id of the days its arrivals touch.
+-#}
+{%- set by_partition = target.type == 'spark' %}
 {{
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='insert_overwrite' if by_partition else 'delete+insert',
+        partition_by=['first_loaded_on'] if by_partition else none,
         on_schema_change='fail',
     )
 }}
@@ -29,12 +36,31 @@ candidates as (
         event_id <> ''
         {% if is_incremental() %}
         and event_id in (
+            {% if by_partition %}
+            select first_arrivals.event_id
+            from (
+                select
+                    event_id,
+                    cast(min(_loaded_at) as date) as first_loaded_on
+                from raw_events
+                group by event_id
+            ) as first_arrivals
+            where first_arrivals.first_loaded_on in (
+                select cast(min(touched._loaded_at) as date)
+                from raw_events as touched
+                where touched.event_id in (
+            {% endif %}
             select arrived.event_id
             from raw_events as arrived
             where arrived._loaded_at > (
                 select coalesce(max(this.last_loaded_at), {{ try_cast_timestamp("'1900-01-01'") }})
                 from {{ this }} as this
             )
+            {% if by_partition %}
+                )
+                group by touched.event_id
+            )
+            {% endif %}
         )
         {% endif %}
 ),
@@ -44,6 +70,7 @@ copies as (
     select
         event_id,
         count(*) as copies_received,
+        min(_loaded_at) as first_loaded_at,
         max(_loaded_at) as last_loaded_at
     from candidates
     group by event_id
@@ -60,6 +87,7 @@ parsed as (
         {{ try_cast_timestamp('candidates.received_at') }} as received_at,
         nullif(candidates.properties, '') as properties,
         copies.copies_received,
+        copies.first_loaded_at,
         copies.last_loaded_at
     from candidates
     inner join copies
@@ -87,7 +115,7 @@ ranked_repeats as (
 
 {%- set parsed_columns = [
     'event_id', 'event_name', 'customer_id', 'user_id', 'occurred_at_text', 'occurred_at',
-    'received_at', 'properties', 'copies_received', 'last_loaded_at',
+    'received_at', 'properties', 'copies_received', 'first_loaded_at', 'last_loaded_at',
 ] %}
 
 kept_copies as (
@@ -133,7 +161,9 @@ final as (
         unusable_reason,
         case when unusable_reason is not null then occurred_at_text end as unusable_occurred_at_text,
         copies_received,
-        last_loaded_at
+        first_loaded_at,
+        last_loaded_at,
+        cast(first_loaded_at as date) as first_loaded_on
     from classified
 )
 
