@@ -14,7 +14,7 @@ SPARK_VENV := .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 SPARK_STAMP := $(SPARK_VENV)/.installed
 
-.PHONY: demo test lint unit install lock bench bench-sync clean help spark-install spark-test spark-demo
+.PHONY: demo test lint unit install lock bench bench-sync clean help spark-install spark-test bench-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -65,8 +65,8 @@ spark-install: $(SPARK_STAMP)  ## create .venv-spark (dbt-spark + pyspark 3.5; n
 spark-test: $(SPARK_STAMP)  ## the Spark target: load, validate, dbt build, marts equal DuckDB's cell by cell
 	$(SPARK_BIN)/pytest -m spark -p no:cacheprovider
 
-spark-demo: $(SPARK_STAMP)  ## the demo on a local Spark (warehouse/spark/)
-	ONBOARD_TARGET=spark $(SPARK_BIN)/onboard demo
+bench-spark: $(SPARK_STAMP)  ## generate, load and build on a local Spark at 1M customers; writes docs/benchmarks.md
+	$(SPARK_BIN)/onboard bench --target spark --customers 1000000 --section bench-spark
 
 clean:  ## remove the warehouse, dbt's target/ and generated data (keeps .venv)
 	rm -rf warehouse/*.duckdb target logs data/demo

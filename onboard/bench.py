@@ -79,18 +79,25 @@ def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int
     return int(row[0]) if row else 0
 
 
-def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResult]:
-    """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size."""
+def bench_size(customers: int, work_dir: Path, as_of: datetime, target: str = "duckdb") -> list[StepResult]:
+    """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size.
+
+    On Spark: generate, load and the builds (validate and sync do not run on Spark yet).
+    """
     data_dir = work_dir / f"data_{customers}"
     warehouse = work_dir / f"bench_{customers}.duckdb"
-    for path in (data_dir, work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"):
+    spark_dir = work_dir / f"spark_{customers}"
+    for path in (data_dir, work_dir / f"day0_{customers}", work_dir / f"day1_{customers}", spark_dir):
         shutil.rmtree(path, ignore_errors=True)
     warehouse.unlink(missing_ok=True)
     env = {
         **os.environ,
+        "ONBOARD_TARGET": target,
         "ONBOARD_DUCKDB_PATH": str(warehouse),
+        "ONBOARD_SPARK_DIR": str(spark_dir),
         "ONBOARD_VALIDATION_RESULTS_DIR": str(work_dir / f"validation_{customers}"),
     }
+    on_spark = target == "spark"
     results: list[StepResult] = []
 
     seconds, rss = run_measured(
@@ -121,8 +128,10 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
     seconds, rss = run_measured([ONBOARD, "load", str(day0)], env)
     results.append(StepResult(customers, "load", seconds, rss, f"{events - new_rows:,} event rows"))
 
-    seconds, rss = run_measured([ONBOARD, "validate"], env)
-    results.append(StepResult(customers, "validate", seconds, rss, f"{events - new_rows:,} event rows, GX"))
+    if not on_spark:
+        seconds, rss = run_measured([ONBOARD, "validate"], env)
+        detail = f"{events - new_rows:,} event rows, GX"
+        results.append(StepResult(customers, "validate", seconds, rss, detail))
 
     seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(previous_day), "--full-refresh"], env)
     results.append(StepResult(customers, "full build", seconds, rss, "dbt build incl. tests"))
@@ -130,18 +139,21 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime) -> list[StepResu
     seconds, rss = run_measured([ONBOARD, "load", str(day1), "--append"], env)
     results.append(StepResult(customers, "load one day (append)", seconds, rss, f"{new_rows:,} event rows"))
 
-    seconds, rss = run_measured([ONBOARD, "validate"], env)
-    results.append(StepResult(customers, "validate one day", seconds, rss, f"{new_rows:,} new event rows"))
+    if not on_spark:
+        seconds, rss = run_measured([ONBOARD, "validate"], env)
+        detail = f"{new_rows:,} new event rows"
+        results.append(StepResult(customers, "validate one day", seconds, rss, detail))
 
     seconds, rss = run_measured([ONBOARD, "build", "--as-of", dbt_as_of(as_of)], env)
     results.append(StepResult(customers, "one-day incremental build", seconds, rss, "dbt build incl. tests"))
 
-    seconds, rss = run_measured([ONBOARD, "sync", "all", "--dry-run"], env)
-    results.append(StepResult(customers, "sync plan (dry run)", seconds, rss, "hubspot + customerio"))
+    if not on_spark:
+        seconds, rss = run_measured([ONBOARD, "sync", "all", "--dry-run"], env)
+        results.append(StepResult(customers, "sync plan (dry run)", seconds, rss, "hubspot + customerio"))
     return results
 
 
-def render_markdown(results: list[StepResult]) -> str:
+def render_markdown(results: list[StepResult], target: str = "duckdb") -> str:
     """The benchmark table as Markdown, with the machine it ran on."""
     lines = [
         "| customers | step | time (s) | peak RSS (MB) | notes |",
@@ -151,25 +163,27 @@ def render_markdown(results: list[StepResult]) -> str:
         f"| {r.customers:,} | {r.step} | {r.seconds:.1f} | {r.peak_rss_mb:,.0f} | {r.detail} |"
         for r in results
     ]
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-    )
+    engine = f"DuckDB {duckdb.__version__}"
+    if target == "spark":
+        from importlib.metadata import version
+
+        engine = f"Spark {version('pyspark')} (local[2], dbt-spark session)"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {engine}"
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     return f"Measured {when} on {machine}.\n\n" + "\n".join(lines) + "\n"
 
 
 def run_bench(
-    sizes: list[int], work_dir: Path, output: Path | None, section: str = "bench"
+    sizes: list[int], work_dir: Path, output: Path | None, section: str = "bench", target: str = "duckdb"
 ) -> list[StepResult]:
     """Run every size; write the table into output between the section's markers."""
     work_dir.mkdir(parents=True, exist_ok=True)
     as_of = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     results: list[StepResult] = []
     for customers in sizes:
-        results += bench_size(customers, work_dir, as_of)
+        results += bench_size(customers, work_dir, as_of, target)
     if output is not None:
-        write_section(output, render_markdown(results), section)
+        write_section(output, render_markdown(results, target), section)
     return results
 
 

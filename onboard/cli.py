@@ -245,12 +245,17 @@ def bench(
     section: Annotated[
         str, typer.Option(help="Which table of the file to replace (<!-- SECTION:start --> markers).")
     ] = "bench",
+    target: Annotated[
+        str, typer.Option("--target", help="duckdb, or spark (from .venv-spark: load and builds only).")
+    ] = "duckdb",
 ) -> None:
-    """Generate, load, full build and one-day incremental build at scale; times and peak memory."""
+    """Generate, load, validate, build (full, then one day incremental) and plan a sync at scale."""
     from onboard.bench import render_markdown, run_bench
 
-    results = run_bench(sizes or [100_000, 1_000_000], work_dir, output, section)
-    console.print(render_markdown(results), markup=False, highlight=False)
+    if target not in ("duckdb", "spark"):
+        raise UsageError(f"onboard bench --target {target}: expected duckdb or spark")
+    results = run_bench(sizes or [100_000, 1_000_000], work_dir, output, section, target)
+    console.print(render_markdown(results, target), markup=False, highlight=False)
     console.print(f"written to {output}")
 
 

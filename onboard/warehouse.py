@@ -95,7 +95,15 @@ def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE)
 
 @contextmanager
 def connect(target: Target) -> Iterator[Any]:
-    """A DB-API connection to the target (duckdb or psycopg2), closed on exit."""
+    """A DB-API connection to the target (duckdb or psycopg2), closed on exit.
+
+    Spark is reached through its session (onboard/spark.py), not a DB-API connection.
+    """
+    if target.type == "spark":
+        raise UsageError(
+            f"--target {target.name}: onboard's own tables (validation runs, sync state, alert log) "
+            "do not run on Spark yet; on Spark use `onboard load` and `onboard build` (README: Spark)"
+        )
     if target.type == "duckdb":
         import duckdb
 

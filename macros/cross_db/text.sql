@@ -11,8 +11,9 @@
     regexp_matches({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
 
+{#- Spark's SQL parser reads backslash escapes in literals: '\s' must be written '\\s'. -#}
 {% macro spark__regex_matches(text_expr, pattern) -%}
-    ({{ text_expr }} rlike '{{ pattern }}')
+    ({{ text_expr }} rlike '{{ pattern | replace("\\", "\\\\") }}')
 {%- endmacro %}
 
 {#- Order texts by their bytes, the same on every adapter (PostgreSQL sorts by locale). -#}

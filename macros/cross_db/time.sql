@@ -66,7 +66,7 @@
 {% macro spark__try_cast_timestamp(text_expr) -%}
     case
         when
-            {{ text_expr }} rlike '^[[:space:]]*-?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}([^0-9]|$)'
+            {{ regex_matches(text_expr, '^\s*-?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}([^0-9]|$)') }}
             or lower(trim({{ text_expr }})) = 'epoch'
             then try_cast({{ text_expr }} as timestamp)
     end
