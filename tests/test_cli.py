@@ -51,3 +51,27 @@ def test_onboard_alerts_without_slack_webhook_url_is_one_line_and_exit_2(monkeyp
     assert result.stderr.strip() == (
         "onboard: error: environment variable SLACK_WEBHOOK_URL is not set (the Slack incoming-webhook URL)"
     )
+
+
+def test_validate_on_spark_says_in_one_line_that_it_does_not_run_there_yet(tmp_path):
+    result = run_onboard("validate", "--target", "spark", env={"ONBOARD_SPARK_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "onboard: error: --target spark: onboard's own tables (validation runs, sync state, alert log) do not run "
+        "on Spark yet; on Spark use `onboard load` and `onboard build` (README: Spark)"
+    ]
+    assert not any(tmp_path.iterdir())
+
+
+def test_build_on_spark_without_pyspark_names_the_spark_venv(tmp_path):
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("this venv has pyspark: the Spark tests cover the build")
+    result = run_onboard("build", "--target", "spark", env={"ONBOARD_SPARK_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "onboard: error: the spark target needs pyspark: run `make spark-install` and use .venv-spark/bin/onboard"
+    ]
