@@ -39,22 +39,55 @@ class StepResult:
     detail: str = ""
 
 
-def run_measured(args: list[str], env: dict[str, str], log_file: Path | None = None) -> tuple[float, float]:
-    """Run a command; its wall seconds and peak RSS in MB (process and waited-for children).
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants now, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21])  # resident pages
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
-    With log_file, the command's output goes there and its tail is in the error on failure.
+
+def run_measured(args: list[str], env: dict[str, str], log_file: Path | None = None) -> tuple[float, float]:
+    """Run a command; its wall seconds and peak RSS in MB.
+
+    The peak is the larger of the process's and its waited-for children's high-water mark
+    (os.wait4) and the process tree's resident memory sampled every half second: a JVM
+    that Spark starts is killed, not waited for, when its parent exits, so only the
+    samples see it. With log_file, the command's output goes there and its tail is in the
+    error on failure.
     """
     with log_file.open("w") if log_file else open(os.devnull, "w") as output:
         started = time.perf_counter()
         stderr = subprocess.STDOUT if log_file else None
         process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        sampled = 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            sampled = max(sampled, _tree_rss_mb(process.pid))
+            time.sleep(0.5)
         seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    code = process.returncode
     if code != 0:
         tail = f":\n{log_file.read_text()[-3000:]}" if log_file else ""
         raise RuntimeError(f"{' '.join(args[:4])} exited with {code}{tail}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, max(usage.ru_maxrss / 1024, sampled)
 
 
 def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int:

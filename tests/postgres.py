@@ -275,7 +275,11 @@ def with_load_order(relation: Relation, columns: Sequence[str]) -> Relation:
     stamp_index = [i for i, column in enumerate(relation.columns) if column in columns]
     if not stamp_index:
         return relation
-    stamps = sorted({row[i] for row in relation.rows for i in stamp_index if row[i] is not None})
+    # load days (dates) after load instants (datetimes): numbered in their own order
+    stamps = sorted(
+        {row[i] for row in relation.rows for i in stamp_index if row[i] is not None},
+        key=lambda stamp: (not isinstance(stamp, datetime), stamp.isoformat()),
+    )
     number = {stamp: position for position, stamp in enumerate(stamps)}
     rows = [
         tuple(

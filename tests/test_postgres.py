@@ -72,7 +72,7 @@ STAGING_KEYS: dict[str, tuple[str, ...]] = {
 
 #: Columns holding the `_loaded_at` stamp of the load a row came from: each side is loaded at
 #: its own moment, so these compare as load numbers (see with_load_order).
-LOAD_STAMP_COLUMNS = ("_loaded_at", "last_loaded_at", "loaded_at")
+LOAD_STAMP_COLUMNS = ("_loaded_at", "first_loaded_at", "first_loaded_on", "last_loaded_at", "loaded_at")
 
 Row = dict[str, str | None]
 

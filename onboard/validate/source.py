@@ -142,6 +142,18 @@ def events_sql(plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA
             d.bytewise("user_id"),
         )
     )
+    copy_columns = ", ".join(
+        f"copies.{c}"
+        for c in (
+            "event_id",
+            "event_name",
+            "customer_id",
+            "user_id",
+            "properties",
+            "occurred_ts",
+            "received_ts",
+        )
+    )
     return f"""
 with
 arrived as (
@@ -161,14 +173,28 @@ copies as (
     inner join arrived on events.event_id = arrived.event_id
     where events.{LOADED_AT_COLUMN} <= $until
 ),
+copy_counts as (
+    select event_id, count(*) as copies_received from copies group by event_id
+),
+-- most event_ids arrive once: only the re-sent ones are ranked (a window over every copy
+-- sorts every event: at 260 M rows it spilled over 20 GB to disk)
 ranked as (
-    select *, row_number() over (partition by event_id order by {order}) as copy_rank
+    select {copy_columns}, row_number() over (partition by copies.event_id order by {order}) as copy_rank
     from copies
+    inner join copy_counts on copies.event_id = copy_counts.event_id
+    where copy_counts.copies_received > 1
+),
+kept as (
+    select {copy_columns}
+    from copies
+    inner join copy_counts on copies.event_id = copy_counts.event_id
+    where copy_counts.copies_received = 1
+    union all
+    select {copy_columns.replace("copies.", "")} from ranked where copy_rank = 1
 ),
 parsed as (
     select *, {d.json_object("coalesce(properties, '{}')")} as properties_object
-    from ranked
-    where copy_rank = 1
+    from kept
 ),
 classified as (
     select
