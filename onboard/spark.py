@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,10 @@ from onboard.warehouse import Target
 LOCAL_IP = "127.0.0.1"
 
 
-def spark_dir(target: Target) -> Path:
-    """The folder that holds the Spark warehouse, metastore and raw files."""
-    return target.spark_dir
-
-
 def session(target: Target) -> Any:
     """This process's SparkSession for the target (created on first use)."""
     os.environ.setdefault("SPARK_LOCAL_IP", LOCAL_IP)
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -52,6 +48,7 @@ def session(target: Target) -> Any:
 
 
 def raw_dir(target: Target, schema: str, table: str) -> Path:
+    """The folder of a raw table's Parquet files."""
     return target.spark_dir / schema / table
 
 

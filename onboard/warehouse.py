@@ -40,8 +40,7 @@ class Target:
     @property
     def spark_dir(self) -> Path:
         """The local Spark's folder (warehouse, metastore, raw files): $ONBOARD_SPARK_DIR."""
-        path = Path(os.environ.get("ONBOARD_SPARK_DIR") or "warehouse/spark")
-        return path if path.is_absolute() else PROJECT_DIR / path
+        return _spark_dir()
 
     def describe(self) -> str:
         """Where the warehouse is, without secrets."""
@@ -51,6 +50,12 @@ class Target:
             return f"spark ({self.settings.get('method')}) {self.spark_dir}"
         s = self.settings
         return f"postgres {s.get('user')}@{s.get('host')}:{s.get('port')}/{s.get('dbname')}"
+
+
+def _spark_dir() -> Path:
+    """$ONBOARD_SPARK_DIR (default warehouse/spark), relative to the project."""
+    path = Path(os.environ.get("ONBOARD_SPARK_DIR") or "warehouse/spark")
+    return path if path.is_absolute() else PROJECT_DIR / path
 
 
 def _env_var(name: str, default: str | None = None) -> str:
@@ -82,8 +87,7 @@ def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE)
         )
     if outputs[chosen].get("type") == "spark":
         # Spark's paths (warehouse, Derby metastore) absolute, whatever the working directory
-        folder = Path(os.environ.get("ONBOARD_SPARK_DIR") or "warehouse/spark")
-        os.environ["ONBOARD_SPARK_DIR"] = str(folder if folder.is_absolute() else PROJECT_DIR / folder)
+        os.environ["ONBOARD_SPARK_DIR"] = str(_spark_dir())
     settings = _render(outputs[chosen])
     if settings["type"] not in SUPPORTED_TYPES:
         raise UsageError(
