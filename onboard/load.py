@@ -299,7 +299,7 @@ def _load_spark(
         select = _select_sql(source, loaded_at, "timestamptz")
         scratch.execute(f"copy ({select}) to {_sql_text(str(path))} (format parquet)")
         written[source.table] = path
-    spark.publish_raw_tables(target, schema, written, RAW_TABLES, append)
+    spark.publish_raw_tables(target, schema, written, append)
     shutil.rmtree(incoming, ignore_errors=True)
     return loaded_at
 

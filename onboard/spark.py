@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from onboard.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
 from onboard.warehouse import Target
 
 #: Spark's driver binds here unless the user says otherwise (no network interface needed).
@@ -52,9 +53,7 @@ def raw_dir(target: Target, schema: str, table: str) -> Path:
     return target.spark_dir / schema / table
 
 
-def publish_raw_tables(
-    target: Target, schema: str, written: dict[str, Path], columns: dict[str, tuple[str, ...]], append: bool
-) -> None:
+def publish_raw_tables(target: Target, schema: str, written: dict[str, Path], append: bool) -> None:
     """Move each table's new Parquet file into its folder and (re)register the table."""
     spark = session(target)
     spark.sql(f"create database if not exists {schema}")
@@ -65,9 +64,9 @@ def publish_raw_tables(
             for old in folder.glob("*.parquet"):
                 old.unlink()
         shutil.move(str(file), folder / file.name)
-        column_list = ", ".join(f"{name} string" for name in columns[table])
+        column_list = ", ".join(f"{name} string" for name in RAW_TABLES[table])
         spark.sql(
-            f"create table if not exists {schema}.{table} ({column_list}, _loaded_at timestamp) "
+            f"create table if not exists {schema}.{table} ({column_list}, {LOADED_AT_COLUMN} timestamp) "
             f"using parquet location '{folder}'"
         )
         spark.sql(f"refresh table {schema}.{table}")

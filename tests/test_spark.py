@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from onboard import spark as spark_module
 from onboard.as_of import dbt_as_of
 from onboard.bench import split_last_day
 from onboard.dbt_runner import run_dbt
@@ -89,9 +90,7 @@ def _duckdb_table(target: Target, relation: str) -> tuple[list[str], list[tuple[
 
 
 def _spark_table(target: Target, relation: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    from onboard import spark
-
-    frame = spark.session(target).table(relation)
+    frame = spark_module.session(target).table(relation)
     return _table(frame.columns, [tuple(row) for row in frame.collect()])
 
 
@@ -114,8 +113,6 @@ def test_the_incremental_spark_events_equal_duckdbs(warehouses: tuple[Target, Ta
     columns = "event_id, unusable_reason, copies_received, first_loaded_on"
     with duckdb.connect(str(duck.duckdb_path), read_only=True) as connection:
         expected = sorted(connection.execute(f"select {columns} from {relation}").fetchall())
-    from onboard import spark as spark_module
-
     rows = spark_module.session(spark).sql(f"select {columns} from {relation}").collect()
     assert sorted(tuple(row) for row in rows) == expected
     assert len({row[0] for row in expected}) == len(expected)

@@ -90,6 +90,17 @@ class Dialect:
 
 DUCKDB = Dialect("duckdb")
 
+#: The columns of one raw copy of an event, as events_sql parses them.
+COPY_COLUMNS = (
+    "event_id",
+    "event_name",
+    "customer_id",
+    "user_id",
+    "properties",
+    "occurred_ts",
+    "received_ts",
+)
+
 
 def dialect(db: Database) -> Dialect:
     """The dialect of the database's target."""
@@ -142,18 +153,7 @@ def events_sql(plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA
             d.bytewise("user_id"),
         )
     )
-    copy_columns = ", ".join(
-        f"copies.{c}"
-        for c in (
-            "event_id",
-            "event_name",
-            "customer_id",
-            "user_id",
-            "properties",
-            "occurred_ts",
-            "received_ts",
-        )
-    )
+    copy_columns = ", ".join(f"copies.{name}" for name in COPY_COLUMNS)
     return f"""
 with
 arrived as (
@@ -190,7 +190,7 @@ kept as (
     inner join copy_counts on copies.event_id = copy_counts.event_id
     where copy_counts.copies_received = 1
     union all
-    select {copy_columns.replace("copies.", "")} from ranked where copy_rank = 1
+    select {", ".join(COPY_COLUMNS)} from ranked where copy_rank = 1
 ),
 parsed as (
     select *, {d.json_object("coalesce(properties, '{}')")} as properties_object

@@ -35,31 +35,28 @@ candidates as (
     where
         event_id <> ''
         {% if is_incremental() %}
-        and event_id in (
-            {% if by_partition %}
-            select first_arrivals.event_id
-            from (
-                select
-                    event_id,
-                    cast(min(_loaded_at) as date) as first_loaded_on
-                from raw_events
-                group by event_id
-            ) as first_arrivals
-            where first_arrivals.first_loaded_on in (
-                select cast(min(touched._loaded_at) as date)
-                from raw_events as touched
-                where touched.event_id in (
-            {% endif %}
+        {%- set arrived_ids -%}
             select arrived.event_id
             from raw_events as arrived
             where arrived._loaded_at > (
                 select coalesce(max(this.last_loaded_at), {{ try_cast_timestamp("'1900-01-01'") }})
                 from {{ this }} as this
             )
+        {%- endset %}
+        and event_id in (
             {% if by_partition %}
-                )
+            -- every event_id of the partitions (first-arrival days) the arrived ones belong to
+            select event_id
+            from raw_events
+            group by event_id
+            having cast(min(_loaded_at) as date) in (
+                select cast(min(touched._loaded_at) as date)
+                from raw_events as touched
+                where touched.event_id in ({{ arrived_ids }})
                 group by touched.event_id
             )
+            {% else %}
+            {{ arrived_ids }}
             {% endif %}
         )
         {% endif %}
