@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from onboard.as_of import dbt_as_of
+from onboard.logs import log
 from onboard.paths import PROJECT_DIR
 
 ONBOARD = str(Path(sys.executable).parent / "onboard")
@@ -111,10 +113,18 @@ def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int
     return int(row[0]) if row else 0
 
 
-def bench_size(customers: int, work_dir: Path, as_of: datetime, target: str = "duckdb") -> list[StepResult]:
+def bench_size(
+    customers: int,
+    work_dir: Path,
+    as_of: datetime,
+    target: str = "duckdb",
+    on_step: Callable[[StepResult], None] = lambda result: None,
+) -> list[StepResult]:
     """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size.
 
     On Spark: generate, load and the builds (validate and sync do not run on Spark yet).
+    on_step sees each result as soon as it is measured. The generated Parquet files are
+    removed once loaded (the warehouse holds the data; at 10 M customers they take ~20 GB).
     """
     data_dir = work_dir / f"data_{customers}"
     warehouse = work_dir / f"bench_{customers}.duckdb"
@@ -128,6 +138,7 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime, target: str = "d
         "ONBOARD_DUCKDB_PATH": str(warehouse),
         "ONBOARD_SPARK_DIR": str(spark_dir),
         "ONBOARD_VALIDATION_RESULTS_DIR": str(work_dir / f"validation_{customers}"),
+        "ONBOARD_SYNC_RESULTS_DIR": str(work_dir / f"sync_{customers}"),
     }
     results: list[StepResult] = []
 
@@ -145,6 +156,7 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime, target: str = "d
     )
     events = json.loads((data_dir / "manifest.json").read_text())["events"]["rows"]
     results.append(StepResult(customers, "generate", seconds, rss, f"{events:,} event rows"))
+    on_step(results[-1])
 
     day0, day1 = work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"
     previous_day = as_of - timedelta(days=1)
@@ -155,19 +167,23 @@ def bench_size(customers: int, work_dir: Path, as_of: datetime, target: str = "d
     )
     output = subprocess.run([sys.executable, "-c", split], check=True, capture_output=True, text=True).stdout
     new_rows = int(output.strip().splitlines()[-1])
+    shutil.rmtree(data_dir)
 
     def measure(step: str, args: list[str], detail: str) -> None:
         seconds, rss = run_measured([ONBOARD, *args], env)
         results.append(StepResult(customers, step, seconds, rss, detail))
+        on_step(results[-1])
 
     on_duckdb = target == "duckdb"  # validate and sync do not run on Spark yet
     measure("load", ["load", str(day0)], f"{events - new_rows:,} event rows")
+    shutil.rmtree(day0)
     if on_duckdb:
         measure("validate", ["validate"], f"{events - new_rows:,} event rows, GX")
     measure(
         "full build", ["build", "--as-of", dbt_as_of(previous_day), "--full-refresh"], "dbt build incl. tests"
     )
     measure("load one day (append)", ["load", str(day1), "--append"], f"{new_rows:,} event rows")
+    shutil.rmtree(day1)
     if on_duckdb:
         measure("validate one day", ["validate"], f"{new_rows:,} new event rows")
     measure("one-day incremental build", ["build", "--as-of", dbt_as_of(as_of)], "dbt build incl. tests")
@@ -199,14 +215,29 @@ def render_markdown(results: list[StepResult], target: str = "duckdb") -> str:
 def run_bench(
     sizes: list[int], work_dir: Path, output: Path | None, section: str = "bench", target: str = "duckdb"
 ) -> list[StepResult]:
-    """Run every size; write the table into output between the section's markers."""
+    """Run every size; write the table into output between the section's markers.
+
+    The table is rewritten after every step, so a long run that stops (disk, time) keeps
+    the steps it measured; each step is logged as it ends.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     as_of = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     results: list[StepResult] = []
+
+    def record(result: StepResult) -> None:
+        results.append(result)
+        log(
+            "bench.step",
+            customers=result.customers,
+            step=result.step,
+            seconds=round(result.seconds, 1),
+            peak_rss_mb=round(result.peak_rss_mb),
+        )
+        if output is not None:
+            write_section(output, render_markdown(results, target), section)
+
     for customers in sizes:
-        results += bench_size(customers, work_dir, as_of, target)
-    if output is not None:
-        write_section(output, render_markdown(results, target), section)
+        bench_size(customers, work_dir, as_of, target, on_step=record)
     return results
 
 
