@@ -246,7 +246,7 @@ def bench(
         str, typer.Option(help="Which table of the file to replace (<!-- SECTION:start --> markers).")
     ] = "bench",
     target: Annotated[
-        str, typer.Option("--target", help="duckdb, or spark (from .venv-spark: load and builds only).")
+        str, typer.Option("--target", help="duckdb, or spark (run from .venv-spark).")
     ] = "duckdb",
 ) -> None:
     """Generate, load, validate, build (full, then one day incremental) and plan a sync at scale."""

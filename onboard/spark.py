@@ -2,7 +2,7 @@
 
 `method: session` (profiles.yml) runs Spark inside the process, with an embedded Derby
 metastore that only one JVM may open at a time. So everything onboard does on Spark —
-load, dbt, summaries — shares this process's one session: dbt runs in-process
+load and dbt — shares this process's one session: dbt runs in-process
 (onboard/dbt_runner.py) and its adapter's `SparkSession.builder.getOrCreate()` finds the
 session made here, with the same settings (the profile's server_side_parameters).
 

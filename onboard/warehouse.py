@@ -101,14 +101,14 @@ def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE)
 def connect(target: Target) -> Iterator[Any]:
     """A DB-API connection to the target (duckdb or psycopg2), closed on exit.
 
-    Spark is reached through its session (onboard/spark.py), not a DB-API connection.
+    On Spark, a DuckDB connection to the state store beside it, which reads Spark's files
+    (onboard/spark_files.py); Spark itself is reached through its session (onboard/spark.py).
     """
     if target.type == "spark":
-        raise UsageError(
-            f"--target {target.name}: onboard's own tables (validation runs, sync state, alert log) "
-            "do not run on Spark yet; on Spark use `onboard load` and `onboard build` (README: Spark)"
-        )
-    if target.type == "duckdb":
+        from onboard.spark_files import open_state_store
+
+        connection = open_state_store(target)
+    elif target.type == "duckdb":
         import duckdb
 
         target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)

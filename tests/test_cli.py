@@ -53,14 +53,17 @@ def test_onboard_alerts_without_slack_webhook_url_is_one_line_and_exit_2(monkeyp
     )
 
 
-def test_validate_on_spark_says_in_one_line_that_it_does_not_run_there_yet(tmp_path):
-    result = run_onboard("validate", "--target", "spark", env={"ONBOARD_SPARK_DIR": str(tmp_path)})
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "onboard: error: --target spark: onboard's own tables (validation runs, sync state, alert log) do not run "
-        "on Spark yet; on Spark use `onboard load` and `onboard build` (README: Spark)"
-    ]
-    assert not any(tmp_path.iterdir())
+def test_validate_on_spark_keeps_its_run_log_in_the_state_store_beside_spark(tmp_path):
+    # no pyspark needed: validation reads Spark's files (none loaded yet) through DuckDB
+    result = run_onboard(
+        "validate",
+        "--target",
+        "spark",
+        env={"ONBOARD_SPARK_DIR": str(tmp_path), "ONBOARD_VALIDATION_RESULTS_DIR": str(tmp_path / "results")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "passed: 0 blocking, 0 warnings" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["onboard.duckdb", "results"]
 
 
 def test_build_on_spark_without_pyspark_names_the_spark_venv(tmp_path):

@@ -14,6 +14,7 @@ import os
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,7 +27,9 @@ from onboard.dbt_runner import run_dbt
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
 from onboard.paths import PROJECT_DIR
-from onboard.warehouse import Target, resolve_target
+from onboard.validate.runner import ValidationOutcome, validate
+from onboard.warehouse import Target, connect, resolve_target
+from sync.runner import sync_destination
 
 pytest.importorskip("pyspark")
 
@@ -116,3 +119,51 @@ def test_the_incremental_spark_events_equal_duckdbs(warehouses: tuple[Target, Ta
     rows = spark_module.session(spark).sql(f"select {columns} from {relation}").collect()
     assert sorted(tuple(row) for row in rows) == expected
     assert len({row[0] for row in expected}) == len(expected)
+
+
+def test_the_state_store_reads_each_mart_as_spark_wrote_it(warehouses: tuple[Target, Target]):
+    """onboard's sync, alerts and report read Spark's marts from its Parquet files."""
+    duck, spark = warehouses
+    with connect(spark) as connection:
+        for mart in MARTS:
+            cursor = connection.execute(f"select * from main.{mart}")
+            columns = [d[0] for d in cursor.description]
+            assert _table(columns, [tuple(row) for row in cursor.fetchall()]) == _duckdb_table(
+                duck, f"main.{mart}"
+            ), mart
+
+
+def _expectations(outcome: ValidationOutcome) -> list[tuple[Any, ...]]:
+    return sorted(
+        (e.suite, e.check, e.event, e.prop, e.rows, e.failing, e.outcome)
+        for suite in outcome.suites
+        for e in suite.expectations
+    )
+
+
+def test_validation_on_spark_judges_the_raw_rows_as_on_duckdb(
+    warehouses: tuple[Target, Target], tmp_path: Path
+):
+    duck, spark = (validate(target, results_dir=tmp_path / target.name) for target in warehouses)
+    assert spark.rows == duck.rows
+    assert duck.rows > 10_000
+    assert spark.status == duck.status
+    assert _expectations(spark) == _expectations(duck)
+    assert any(e[5] for e in _expectations(duck))  # the generated defects are found on both
+
+
+@pytest.mark.parametrize("destination", ["hubspot", "customerio"])
+def test_the_sync_plan_on_spark_equals_duckdbs(
+    warehouses: tuple[Target, Target], tmp_path: Path, destination: str
+):
+    """Every payload a sync would send, planned from Spark's marts, is the one DuckDB's give."""
+    plans = []
+    for target in warehouses:
+        result = sync_destination(
+            target, destination, dry_run=True, force=True, results_dir=tmp_path / target.name
+        )
+        assert result.plan_file is not None
+        plans.append(sorted(result.plan_file.read_text().splitlines()))
+    duck_plan, spark_plan = plans
+    assert len(duck_plan) > 300  # a first plan: every contact of the 400 customers is an add
+    assert spark_plan == duck_plan

@@ -63,7 +63,9 @@ candidates as (
 ),
 -- noqa: enable=LT02
 
-copies as (
+-- only the re-sent event_ids (about 1 %): an event_id that arrived once is its own only
+-- copy, so the join below holds a small table instead of one row per event
+repeated as (
     select
         event_id,
         count(*) as copies_received,
@@ -71,6 +73,7 @@ copies as (
         max(_loaded_at) as last_loaded_at
     from candidates
     group by event_id
+    having count(*) > 1
 ),
 
 parsed as (
@@ -83,12 +86,12 @@ parsed as (
         {{ try_cast_timestamp('candidates.occurred_at') }} as occurred_at,
         {{ try_cast_timestamp('candidates.received_at') }} as received_at,
         nullif(candidates.properties, '') as properties,
-        copies.copies_received,
-        copies.first_loaded_at,
-        copies.last_loaded_at
+        coalesce(repeated.copies_received, 1) as copies_received,
+        coalesce(repeated.first_loaded_at, candidates._loaded_at) as first_loaded_at,
+        coalesce(repeated.last_loaded_at, candidates._loaded_at) as last_loaded_at
     from candidates
-    inner join copies
-        on candidates.event_id = copies.event_id
+    left join repeated
+        on candidates.event_id = repeated.event_id
 ),
 
 -- most event_ids arrive once: only the re-sent ones need ranking (a window over every row
