@@ -14,10 +14,10 @@ SPARK_VENV := .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 SPARK_STAMP := $(SPARK_VENV)/.installed
 
-.PHONY: demo test lint unit install lock bench bench-sync clean help spark-install spark-test bench-spark
+.PHONY: demo test lint unit install lock bench bench-10m bench-sync clean help spark-install spark-test bench-spark
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml requirements.lock requirements-bootstrap.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ lint: $(STAMP)  ## ruff, mypy and sqlfluff
 test: lint  ## every test: lint, then pytest (dbt builds on generated data included)
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## generate, load and build at 100k and 1M customers; writes docs/benchmarks.md
+bench: $(STAMP)  ## generate, load, validate, build, sync plan at 100k and 1M customers; writes docs/benchmarks.md
 	$(BIN)/onboard bench
+
+# 10M customers (266M events): about 3 hours on 2 cores, ~70 GB of free disk, 12 GB for DuckDB
+bench-10m: $(STAMP)  ## the same at 10M customers on DuckDB; writes docs/benchmarks.md
+	ONBOARD_DUCKDB_MEMORY_LIMIT=$${ONBOARD_DUCKDB_MEMORY_LIMIT:-12GB} \
+	  $(BIN)/onboard bench --customers 10000000 --section bench-10m
 
 bench-sync: $(STAMP)  ## HubSpot sync throughput at the rate limit, 1M-row sync plans; writes docs/benchmarks.md
 	$(BIN)/python -m sync.bench
@@ -65,7 +70,7 @@ spark-install: $(SPARK_STAMP)  ## create .venv-spark (dbt-spark + pyspark 3.5; n
 spark-test: $(SPARK_STAMP)  ## the Spark target: load, validate, dbt build, marts equal DuckDB's cell by cell
 	$(SPARK_BIN)/pytest -m spark -p no:cacheprovider
 
-bench-spark: $(SPARK_STAMP)  ## generate, load and build on a local Spark at 1M customers; writes docs/benchmarks.md
+bench-spark: $(SPARK_STAMP)  ## the same on a local Spark at 1M customers; writes docs/benchmarks.md
 	$(SPARK_BIN)/onboard bench --target spark --customers 1000000 --section bench-spark
 
 clean:  ## remove the warehouse, dbt's target/ and generated data (keeps .venv)
