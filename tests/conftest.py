@@ -134,3 +134,37 @@ def run_onboard(
         timeout=timeout,
         check=False,
     )
+
+
+def allow_replayed_builds(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync config that takes marts built as of any past day (the tests' data are replays)."""
+    config = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
+    (folder / "sync.yml").write_text(
+        config.replace("max_as_of_age_hours: 24", "max_as_of_age_hours: 1000000")
+    )
+    monkeypatch.setenv("ONBOARD_SYNC_CONFIG", str(folder / "sync.yml"))
+
+
+def sync_both_to_fakes(target: Target, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
+    """Sync both destinations from target into fresh fake HubSpot / Customer.io servers.
+
+    A first run (HubSpot with --setup) must succeed and a second must send nothing (the diff
+    against the sync state). Returns what landed: (HubSpot contacts, Customer.io people).
+    Runs with --force: the callers' builds are replays of a past day.
+    """
+    from sync.runner import sync_destination
+
+    from .fakes import FakeCustomerIO, FakeHubSpot
+
+    with FakeHubSpot(token="t") as hubspot, FakeCustomerIO(site_id="s", api_key="k") as customerio:
+        monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.base_url)
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "t")
+        monkeypatch.setenv("CUSTOMERIO_TRACK_URL", customerio.base_url)
+        monkeypatch.setenv("CUSTOMERIO_SITE_ID", "s")
+        monkeypatch.setenv("CUSTOMERIO_API_KEY", "k")
+        contacts = sync_destination(target, "hubspot", setup=True, force=True)
+        people = sync_destination(target, "customerio", force=True)
+        assert contacts.exit_code == 0 and people.exit_code == 0, (contacts.errors, people.errors)
+        assert sync_destination(target, "hubspot", force=True).run.sent == 0
+        assert sync_destination(target, "customerio", force=True).run.sent == 0
+        return dict(hubspot.contacts), dict(customerio.people)

@@ -33,7 +33,7 @@ from onboard.load import load
 from onboard.raw_tables import RAW_TABLES
 from onboard.warehouse import Target
 
-from .conftest import SMALL_RAW, run_onboard, write_csv_table
+from .conftest import SMALL_RAW, allow_replayed_builds, run_onboard, sync_both_to_fakes, write_csv_table
 from .postgres import (
     PROJECT_DIR,
     DbtBuild,
@@ -751,16 +751,8 @@ def test_validate_on_postgres_gives_the_same_verdicts_as_on_duckdb(
 def test_sync_from_postgres_sends_what_the_duckdb_build_sends(
     generated_builds: Builds, server: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from sync.runner import sync_destination
-
-    from .fakes import FakeCustomerIO, FakeHubSpot
-
     generated_builds.require_success()
-    config = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
-    (tmp_path / "sync.yml").write_text(
-        config.replace("max_as_of_age_hours: 24", "max_as_of_age_hours: 1000000")
-    )
-    monkeypatch.setenv("ONBOARD_SYNC_CONFIG", str(tmp_path / "sync.yml"))
+    allow_replayed_builds(tmp_path, monkeypatch)
     monkeypatch.setenv("ONBOARD_SYNC_RETRY_BASE_SECONDS", "0.01")
     with closing(connect(server)) as connection, connection.cursor() as cursor:
         connection.autocommit = True
@@ -769,18 +761,7 @@ def test_sync_from_postgres_sends_what_the_duckdb_build_sends(
     received = {}
     try:
         for name, target in (("duckdb", duck), ("postgres", generated_builds.box.target())):
-            with FakeHubSpot(token="t") as hubspot, FakeCustomerIO(site_id="s", api_key="k") as customerio:
-                monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.base_url)
-                monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "t")
-                monkeypatch.setenv("CUSTOMERIO_TRACK_URL", customerio.base_url)
-                monkeypatch.setenv("CUSTOMERIO_SITE_ID", "s")
-                monkeypatch.setenv("CUSTOMERIO_API_KEY", "k")
-                first = sync_destination(target, "hubspot", setup=True, force=True)
-                people = sync_destination(target, "customerio", force=True)
-                assert first.exit_code == 0 and people.exit_code == 0, (first.errors, people.errors)
-                assert sync_destination(target, "hubspot", force=True).run.sent == 0
-                assert sync_destination(target, "customerio", force=True).run.sent == 0
-                received[name] = (dict(hubspot.contacts), dict(customerio.people))
+            received[name] = sync_both_to_fakes(target, monkeypatch)
     finally:
         with closing(connect(server)) as connection, connection.cursor() as cursor:
             connection.autocommit = True

@@ -29,9 +29,8 @@ from onboard.load import load
 from onboard.paths import PROJECT_DIR
 from onboard.validate.runner import ValidationOutcome, validate
 from onboard.warehouse import Target, connect, resolve_target
-from sync.runner import sync_destination
 
-from .fakes import FakeCustomerIO, FakeHubSpot
+from .conftest import allow_replayed_builds, sync_both_to_fakes
 
 pytest.importorskip("pyspark")
 
@@ -159,27 +158,9 @@ def test_a_sync_from_spark_sends_what_the_duckdb_build_sends(
 ):
     """Real syncs against the fake HubSpot and Customer.io: the same records land from both
     engines, and the sync state kept in Spark's state store makes the next run send nothing."""
-    config = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
-    # the generated data are as of a fixed day in the past: a replay, which the sync refuses
-    (tmp_path / "sync.yml").write_text(
-        config.replace("max_as_of_age_hours: 24", "max_as_of_age_hours: 1000000")
-    )
-    monkeypatch.setenv("ONBOARD_SYNC_CONFIG", str(tmp_path / "sync.yml"))
+    allow_replayed_builds(tmp_path, monkeypatch)
     monkeypatch.setenv("ONBOARD_SYNC_RESULTS_DIR", str(tmp_path / "results"))
-    received = []
-    for target in warehouses:
-        with FakeHubSpot(token="t") as hubspot, FakeCustomerIO(site_id="s", api_key="k") as customerio:
-            monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.base_url)
-            monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "t")
-            monkeypatch.setenv("CUSTOMERIO_TRACK_URL", customerio.base_url)
-            monkeypatch.setenv("CUSTOMERIO_SITE_ID", "s")
-            monkeypatch.setenv("CUSTOMERIO_API_KEY", "k")
-            contacts = sync_destination(target, "hubspot", setup=True, force=True)
-            people = sync_destination(target, "customerio", force=True)
-            assert contacts.exit_code == 0 and people.exit_code == 0, (contacts.errors, people.errors)
-            assert sync_destination(target, "hubspot", force=True).run.sent == 0
-            assert sync_destination(target, "customerio", force=True).run.sent == 0
-            received.append((dict(hubspot.contacts), dict(customerio.people)))
+    received = [sync_both_to_fakes(target, monkeypatch) for target in warehouses]
     duck_received, spark_received = received
     assert len(duck_received[0]) > 300
     assert len(duck_received[1]) > 300
