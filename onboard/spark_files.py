@@ -19,6 +19,7 @@ Spark views (dbt `view` models) have no files; the models onboard reads are tabl
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from onboard.raw_tables import LOADED_AT_COLUMN
 from onboard.warehouse import Target
 
 STATE_FILE = "onboard.duckdb"
+MEMORY_LIMIT_VARIABLE = "ONBOARD_DUCKDB_MEMORY_LIMIT"
 
 
 def state_path(target: Target) -> Path:
@@ -93,5 +95,7 @@ def open_state_store(target: Target) -> Any:
     target.spark_dir.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(state_path(target)))
     connection.execute("set TimeZone = 'UTC'")
+    # the same cap as the duckdb target's (profiles.yml): validation reads every raw row
+    connection.execute(f"set memory_limit = {_text(os.environ.get(MEMORY_LIMIT_VARIABLE) or '4GB')}")
     mirror_spark_tables(connection, target.spark_dir)
     return connection

@@ -126,3 +126,9 @@ def test_a_spark_cluster_is_refused_in_one_line(spark_dir: Path):
         "(method: session); on a cluster run them against a copy of the marts (docs/spark.md)"
     )
     assert not state_path(cluster).exists()
+
+
+def test_the_store_takes_the_duckdb_memory_limit(spark_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ONBOARD_DUCKDB_MEMORY_LIMIT", "1GB")
+    with connect(target()) as connection:
+        assert connection.execute("select current_setting('memory_limit')").fetchone() == ("953.6 MiB",)
