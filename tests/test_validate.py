@@ -205,6 +205,33 @@ def test_counts_are_the_same_in_small_chunks(clean):
         assert result.failure(event, prop) == count, key
 
 
+def test_a_first_run_reads_the_same_events_without_finding_which_arrived(clean):
+    """every_load skips the set of arrived event_ids; the rows must not change."""
+    import pandas as pd
+
+    from onboard.db import database
+    from onboard.validate.source import chunks, events_sql, latest_loaded_at, window_holds_every_load
+
+    target, manifest, _ = clean
+    plan = load_tracking_plan()
+    since = datetime(1970, 1, 1)
+    with database(target) as db:
+        until = latest_loaded_at(db)
+        assert until is not None
+        assert window_holds_every_load(db, since)
+        assert not window_holds_every_load(db, until)
+
+        def rows(every_load: bool) -> pd.DataFrame:
+            sql = events_sql(plan, every_load=every_load)
+            frame = pd.concat(list(chunks(db, sql, since, until, 10**9)), ignore_index=True)
+            return frame.sort_values(["event_id", "unusable_reason"], na_position="last", ignore_index=True)
+
+        every, arrived = rows(True), rows(False)
+    pd.testing.assert_frame_equal(every, arrived)
+    unusable = manifest["events"]["unusable"]
+    assert len(every) == manifest["events"]["distinct_event_ids"] + unusable["null_event_id"]
+
+
 def _volume_config(**overrides) -> ValidationConfig:
     return parse_config(
         {"volume": {"history_days": 4, "min_history_days": 3, "min_median_events": 10, **overrides}}

@@ -25,7 +25,15 @@ from onboard.tracking_plan import load_tracking_plan
 from onboard.validate import volume
 from onboard.validate.config import EXPECTATIONS_DIR, ValidationConfig, load_config
 from onboard.validate.runs import RunRecord, default_since, ensure_table, insert_run, utc_now
-from onboard.validate.source import CHUNK_ROWS, chunks, dialect, events_sql, latest_loaded_at, table_sql
+from onboard.validate.source import (
+    CHUNK_ROWS,
+    chunks,
+    dialect,
+    events_sql,
+    latest_loaded_at,
+    table_sql,
+    window_holds_every_load,
+)
 from onboard.validate.suites import EVENTS_SUITE, TABLE_SUITES
 from onboard.warehouse import Target
 
@@ -195,7 +203,11 @@ def validate(
         until = latest_loaded_at(db) or window_since
         if until > window_since:
             ensure_udfs(db)
-        sources = [("events", events_sql(plan, dialect(db))), *((t, table_sql(t)) for t in TABLE_SUITES)]
+        every_load = until > window_since and window_holds_every_load(db, window_since)
+        sources = [
+            ("events", events_sql(plan, dialect(db), every_load=every_load)),
+            *((t, table_sql(t)) for t in TABLE_SUITES),
+        ]
         validator = None
         gx_suites: dict[str, Any] = {}
         for table, sql in sources:

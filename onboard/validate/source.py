@@ -130,8 +130,14 @@ def _property(d: Dialect, obj: str, name: str, prop_type: str) -> str:
     )
 
 
-def events_sql(plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA) -> str:
-    """Deduplicated, classified events with a copy loaded in ($since, $until], one column per property."""
+def events_sql(
+    plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA, every_load: bool = False
+) -> str:
+    """Deduplicated, classified events with a copy loaded in ($since, $until], one column per property.
+
+    every_load: the window holds every load of events (a first run), so every event_id
+    qualifies and the query skips finding which arrived in it (a set of every event_id).
+    """
     declared: dict[str, tuple[str, list[str]]] = {}
     for event, props in plan.events.items():
         for prop in props:
@@ -153,14 +159,22 @@ def events_sql(plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA
             d.bytewise("user_id"),
         )
     )
-    copy_columns = ", ".join(f"copies.{name}" for name in COPY_COLUMNS)
-    return f"""
-with
-arrived as (
+    copy_columns = ", ".join(f"candidates.{name}" for name in COPY_COLUMNS)
+    arrived = (
+        ""
+        if every_load
+        else f"""arrived as (
     select distinct event_id from {schema}.events
     where event_id <> '' and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until
 ),
-copies as (
+"""
+    )
+    arrived_filter = "" if every_load else "and events.event_id in (select arrived.event_id from arrived)"
+    # `not materialized`: candidates is read three times; materialised it would be a copy of
+    # every raw event (at 260 M rows, 40+ GB spilled to disk), inlined each read streams
+    return f"""
+with
+{arrived}candidates as not materialized (
     select
         events.event_id,
         nullif(events.event_name, '') as event_name,
@@ -170,25 +184,23 @@ copies as (
         {d.timestamp("events.occurred_at")} as occurred_ts,
         {d.timestamp("events.received_at")} as received_ts
     from {schema}.events as events
-    inner join arrived on events.event_id = arrived.event_id
-    where events.{LOADED_AT_COLUMN} <= $until
+    where events.event_id <> '' and events.{LOADED_AT_COLUMN} <= $until {arrived_filter}
 ),
-copy_counts as (
-    select event_id, count(*) as copies_received from copies group by event_id
+-- most event_ids arrive once: only the re-sent ones (about 1 %) are counted into a table
+-- and ranked (a window over every copy sorts every event)
+repeated as (
+    select event_id from candidates group by event_id having count(*) > 1
 ),
--- most event_ids arrive once: only the re-sent ones are ranked (a window over every copy
--- sorts every event: at 260 M rows it spilled over 20 GB to disk)
 ranked as (
-    select {copy_columns}, row_number() over (partition by copies.event_id order by {order}) as copy_rank
-    from copies
-    inner join copy_counts on copies.event_id = copy_counts.event_id
-    where copy_counts.copies_received > 1
+    select {copy_columns}, row_number() over (partition by candidates.event_id order by {order}) as copy_rank
+    from candidates
+    inner join repeated on candidates.event_id = repeated.event_id
 ),
 kept as (
     select {copy_columns}
-    from copies
-    inner join copy_counts on copies.event_id = copy_counts.event_id
-    where copy_counts.copies_received = 1
+    from candidates
+    left join repeated on candidates.event_id = repeated.event_id
+    where repeated.event_id is null
     union all
     select {", ".join(COPY_COLUMNS)} from ranked where copy_rank = 1
 ),
@@ -228,6 +240,14 @@ def table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
         f"select {', '.join(columns)} from {schema}.{table} "
         f"where {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until"
     )
+
+
+def window_holds_every_load(db: Database, since: datetime, schema: str = RAW_SCHEMA) -> bool:
+    """Whether every event row was loaded after since (a first run): no event_id predates the window."""
+    if "events" not in db.tables(schema):
+        return False
+    earliest = db.value(f"select min({LOADED_AT_COLUMN}) from {schema}.events")
+    return isinstance(earliest, datetime) and earliest > since
 
 
 def latest_loaded_at(db: Database, schema: str = RAW_SCHEMA) -> datetime | None:

@@ -22,14 +22,16 @@
 
 with
 
-raw_events as (
+-- an incremental run reads it more than once: never buffered (a copy of every raw event)
+raw_events as {{ not_materialized() }} (
     select * from {{ source('product', 'events') }}
 ),
 
 -- noqa: disable=LT02
 -- (the templater renders this CTE with or without its incremental filter, depending on
 -- whether the table exists; the layout rule would ask for different indents)
-candidates as (
+-- read twice (re-sent ids, then every copy): streamed each time, never buffered
+candidates as {{ not_materialized() }} (
     select *
     from raw_events
     where
