@@ -4,7 +4,8 @@ raw_email_events as (
     select * from {{ source('esp', 'email_events') }}
 ),
 
-parsed as (
+-- read twice (re-sent ids, then every copy): streamed each time, never buffered
+parsed as {{ not_materialized() }} (
     select
         event_id,
         customer_id,
@@ -16,19 +17,52 @@ parsed as (
     where event_id <> ''
 ),
 
-ranked as (
+-- most email events are exported once: only the event_ids exported again are ranked (a
+-- window over every row sorts them all)
+repeated as (
+    select event_id
+    from parsed
+    group by event_id
+    having count(*) > 1
+),
+
+ranked_repeats as (
     select
-        *,
+        parsed.*,
         row_number() over (
-            partition by event_id
+            partition by parsed.event_id
             order by
-                occurred_at asc nulls last,
-                _loaded_at asc,
-                {{ bytewise('customer_id') }} asc nulls last,
-                {{ bytewise('event_type') }} asc nulls last,
-                {{ bytewise('campaign') }} asc nulls last
+                parsed.occurred_at asc nulls last,
+                parsed._loaded_at asc,
+                {{ bytewise('parsed.customer_id') }} asc nulls last,
+                {{ bytewise('parsed.event_type') }} asc nulls last,
+                {{ bytewise('parsed.campaign') }} asc nulls last
         ) as copy_number
     from parsed
+    inner join repeated
+        on parsed.event_id = repeated.event_id
+),
+
+kept_copies as (
+    select
+        parsed.event_id,
+        parsed.customer_id,
+        parsed.campaign,
+        parsed.event_type,
+        parsed.occurred_at
+    from parsed
+    left join repeated
+        on parsed.event_id = repeated.event_id
+    where repeated.event_id is null
+    union all
+    select
+        event_id,
+        customer_id,
+        campaign,
+        event_type,
+        occurred_at
+    from ranked_repeats
+    where copy_number = 1
 ),
 
 -- the earliest copy of each event_id; rows without a customer or a time cannot count anywhere
@@ -39,10 +73,9 @@ final as (
         campaign,
         event_type,
         occurred_at
-    from ranked
+    from kept_copies
     where
-        copy_number = 1
-        and customer_id <> ''
+        customer_id <> ''
         and occurred_at is not null
 )
 
