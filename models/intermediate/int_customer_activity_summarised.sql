@@ -5,7 +5,8 @@ customers as (
     select * from {{ ref('int_customers_signed_up') }}
 ),
 
-events as (
+-- read more than once: streamed each time, never buffered (a copy of every event)
+events as {{ not_materialized() }} (
     select * from {{ ref('int_events_filtered_as_of') }}
 ),
 

@@ -78,7 +78,8 @@ repeated as (
     having count(*) > 1
 ),
 
-parsed as (
+-- read twice (single copies, re-sent ones): streamed each time, never buffered
+parsed as {{ not_materialized() }} (
     select
         candidates.event_id,
         nullif(candidates.event_name, '') as event_name,
