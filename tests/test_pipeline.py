@@ -84,7 +84,6 @@ BUFFERED_CTES = {
     "base_product__events": ["repeated"],
     "cohort_routing_report": ["customers"],
     "crm_contacts": ["with_email"],
-    "int_customer_emails_summarised": ["repeated"],
     "int_customers_stalled": ["gaps"],
     "int_milestones_reached": ["milestones"],
     "path_metrics": ["customers"],
