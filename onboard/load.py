@@ -30,6 +30,7 @@ from onboard.raw_tables import (
     RAW_TABLES,
     TIMESTAMP_COLUMNS,
 )
+from onboard.sql_text import sql_text
 from onboard.warehouse import Target, connect
 
 COPY_BATCH_ROWS = 200_000
@@ -51,17 +52,13 @@ class SourceFile:
         own names: no sniffing, so a ragged row or an open quote is an error, not a guess.
         """
         if self.fmt == "parquet":
-            return f"read_parquet({_sql_text(str(self.path))})"
-        columns = ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in csv_header(self.path))
+            return f"read_parquet({sql_text(str(self.path))})"
+        columns = ", ".join(f"{sql_text(name)}: 'VARCHAR'" for name in csv_header(self.path))
         return (
-            f"read_csv({_sql_text(str(self.path))}, auto_detect = false, header = true, "
+            f"read_csv({sql_text(str(self.path))}, auto_detect = false, header = true, "
             f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"null_padding = false, columns = {{{columns}}})"
         )
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def csv_header(path: Path) -> list[str]:
@@ -297,7 +294,7 @@ def _load_spark(
         path = incoming / f"{source.table}-{loaded_at:%Y%m%dT%H%M%S%f}.parquet"
         # timestamptz: Parquet's UTC-adjusted timestamp, which Spark reads as its own `timestamp`
         select = _select_sql(source, loaded_at, "timestamptz")
-        scratch.execute(f"copy ({select}) to {_sql_text(str(path))} (format parquet)")
+        scratch.execute(f"copy ({select}) to {sql_text(str(path))} (format parquet)")
         written[source.table] = path
     spark.publish_raw_tables(target, schema, written, append)
     shutil.rmtree(incoming, ignore_errors=True)

@@ -55,6 +55,7 @@ import duckdb
 
 from onboard.bench import run_measured, write_section
 from onboard.paths import PROJECT_DIR
+from onboard.sql_text import sql_text
 
 ONBOARD = str(Path(sys.executable).parent / "onboard")
 SECTION = "sync-bench"
@@ -208,18 +209,14 @@ def sync_env(warehouse: Path, results_dir: Path) -> dict[str, str]:
 # --- the synthetic warehouse (runs in a child) ------------------------------------------------
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _draw(salt: str, modulo: int) -> str:
     """A deterministic draw in 0..modulo-1 for row i."""
-    return f"cast(hash(i, {_text(salt)}) % {modulo} as bigint)"
+    return f"cast(hash(i, {sql_text(salt)}) % {modulo} as bigint)"
 
 
 def _pick(values: Sequence[str], salt: str) -> str:
     """One of values for row i."""
-    return f"([{', '.join(_text(v) for v in values)}])[1 + {_draw(salt, len(values))}]"
+    return f"([{', '.join(sql_text(v) for v in values)}])[1 + {_draw(salt, len(values))}]"
 
 
 def _before(as_of: str, salt: str, days: int) -> str:

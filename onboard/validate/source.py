@@ -24,18 +24,15 @@ import pandas as pd
 
 from onboard.db import Database
 from onboard.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
+from onboard.sql_text import sql_text
 from onboard.tracking_plan import TrackingPlan
 
 CHUNK_ROWS = 500_000
 RAW_SCHEMA = "raw"
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _list(values: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(_text(v) for v in values)
+    return ", ".join(sql_text(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -66,18 +63,18 @@ class Dialect:
 
     def kind(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"jsonb_typeof({obj} -> {_text(name)})"
-        return f"json_type({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')})"
+            return f"jsonb_typeof({obj} -> {sql_text(name)})"
+        return f"json_type({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')})"
 
     def string(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"({obj} ->> {_text(name)})"
-        return f"json_extract_string({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')})"
+            return f"({obj} ->> {sql_text(name)})"
+        return f"json_extract_string({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')})"
 
     def literal(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"cast({obj} -> {_text(name)} as text)"
-        return f"cast(json_extract({obj}, {_text(f'$.{chr(34)}{name}{chr(34)}')}) as varchar)"
+            return f"cast({obj} -> {sql_text(name)} as text)"
+        return f"cast(json_extract({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')}) as varchar)"
 
     def epoch(self, expr: str) -> str:
         if self.name == "postgres":
