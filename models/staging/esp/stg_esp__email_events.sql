@@ -47,24 +47,21 @@ ranked_repeats as (
         on parsed.event_id = repeated.event_id
 ),
 
-kept_copies as (
-    select
-        parsed.event_id,
-        parsed.customer_id,
-        parsed.campaign,
-        parsed.event_type,
-        parsed.occurred_at
+single_copies as (
+    select parsed.*
     from parsed
     left join repeated
         on parsed.event_id = repeated.event_id
     where repeated.event_id is null
+),
+
+{%- set kept_columns = ['event_id', 'customer_id', 'campaign', 'event_type', 'occurred_at'] %}
+
+kept_copies as (
+    select {{ kept_columns | join(', ') }}
+    from single_copies
     union all
-    select
-        event_id,
-        customer_id,
-        campaign,
-        event_type,
-        occurred_at
+    select {{ kept_columns | join(', ') }}
     from ranked_repeats
     where copy_number = 1
 ),
