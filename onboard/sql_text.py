@@ -1,0 +1,6 @@
+"""A Python string as a SQL text literal (single quotes doubled), for the SQL onboard writes."""
+
+
+def sql_text(value: str) -> str:
+    """'value', with every single quote doubled: safe inside any SQL statement."""
+    return "'" + value.replace("'", "''") + "'"
