@@ -108,6 +108,25 @@ class Database:
             if record_batch.num_rows:
                 yield record_batch.to_pandas()
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Hold the lock called `name` in the block: True, or False when another session holds it.
+
+        On PostgreSQL a session-level advisory lock, freed by the server if the process dies.
+        A DuckDB file (and the Spark state store, one) has one writing process at a time
+        already, so there the lock is always this session's.
+        """
+        if self.kind != "postgres":
+            yield True
+            return
+        if not self.value("select pg_try_advisory_lock(hashtext(?))", [name]):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.execute("select pg_advisory_unlock(hashtext(?))", [name])
+
     def table_exists(self, schema: str, table: str) -> bool:
         """Whether schema.table exists."""
         return bool(

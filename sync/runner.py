@@ -165,8 +165,13 @@ def sync_destination(
                 warnings.append(f"a real run would be blocked: {problem}")
     if not dry_run:
         require_passing_validation(target, force=force)
-    client = None if dry_run else open_destination(destination)
-    with database(target) as db:
+    with database(target) as db, db.exclusive(f"onboard.sync.{name}") as mine:
+        if not mine:
+            raise SyncRefusedError(
+                f"{name}: another sync of this destination is running on {target.describe()}; "
+                "wait for it to finish (one run per destination at a time)"
+            )
+        client = None if dry_run else open_destination(destination)
         interrupted = mark_interrupted(db, name)
         if interrupted:
             warnings.append(

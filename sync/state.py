@@ -8,7 +8,8 @@
   removed, status, forced, dry run). A run killed mid-way stays `running` until the next
   run marks it `interrupted`.
 - `sync_errors`: one row per record a destination refused, with the HTTP status and message.
-- `plan_<destination>` / `work_<destination>`: scratch tables of the current run.
+- `plan_<destination>` / `work_<destination>`: scratch tables of the current run (one run per
+  destination at a time: sync/runner.py holds a lock named for it, `Database.exclusive`).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from onboard.alerts import AlertsResult, run_alerts, summary_lines
 from onboard.alerts.config import AlertsConfig, load_alerts_config, parse_alerts_config
 from onboard.alerts.messages import digest_messages, realtime_message
 from onboard.alerts.plan import Alert
+from onboard.db import database
 from onboard.errors import InputError, UsageError
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
@@ -522,6 +523,15 @@ def test_postgresql_posts_the_same_messages_and_keeps_the_same_state(target: Tar
                 cursor.executemany(
                     f"insert into {box.schema}.stall_alerts values ({', '.join(['%s'] * 15)})", rows
                 )
+            with database(box.target()) as other_run, other_run.exclusive("onboard.alerts") as held:
+                assert held
+                with pytest.raises(UsageError) as refused:
+                    run(box.target())
+                assert str(refused.value) == (
+                    f"another `onboard alerts` run is posting from {box.target().describe()}; "
+                    "wait for it to finish (one run at a time)"
+                )
+                assert slack.messages == []
             on_postgres = run(box.target())
             posted_by_postgres = list(slack.messages)
             _, postgres_log = box.query(

@@ -772,3 +772,37 @@ def test_sync_from_postgres_sends_what_the_duckdb_build_sends(
     assert len(duck_contacts) > 1000 and len(duck_people) == GENERATED_CUSTOMERS
     assert pg_contacts == duck_contacts
     assert pg_people == duck_people
+
+
+@pytest.mark.postgres
+def test_a_second_sync_of_one_destination_is_refused_while_the_first_runs(
+    generated_builds: Builds, server: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Two runs of one destination at once would share its scratch tables and state rows."""
+    from onboard.db import database
+    from sync.runner import SyncRefusedError, sync_destination
+
+    generated_builds.require_success()
+    allow_replayed_builds(tmp_path, monkeypatch)
+    target = generated_builds.box.target()
+    try:
+        with database(target) as first_run, first_run.exclusive("onboard.sync.hubspot") as held:
+            assert held
+            with pytest.raises(SyncRefusedError) as refused:
+                sync_destination(target, "hubspot", dry_run=True, results_dir=tmp_path)
+            assert str(refused.value) == (
+                f"hubspot: another sync of this destination is running on {target.describe()}; "
+                "wait for it to finish (one run per destination at a time)"
+            )
+            other = sync_destination(target, "customerio", dry_run=True, results_dir=tmp_path)
+            assert other.run.status == "dry_run"
+        again = sync_destination(target, "hubspot", dry_run=True, results_dir=tmp_path)
+        assert again.run.status == "dry_run"
+        # the refused run left no run row behind for this one to mark interrupted
+        assert again.warnings == [
+            "a real run would be blocked: no validation has run on this warehouse; run `onboard validate`"
+        ]
+    finally:
+        with closing(connect(server)) as connection, connection.cursor() as cursor:
+            connection.autocommit = True
+            cursor.execute("drop schema if exists sync cascade")

@@ -153,7 +153,12 @@ def run_alerts(
         now = now.replace(tzinfo=UTC)  # a naive clock is UTC, like the warehouse's timestamps
     clock = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{clock:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    with database(target) as db:
+    with database(target) as db, db.exclusive("onboard.alerts") as mine:
+        if not mine and not (dry_run or url is None):
+            raise UsageError(
+                f"another `onboard alerts` run is posting from {target.describe()}; "
+                "wait for it to finish (one run at a time)"
+            )
         alerts = read_alerts(db)
         done_today = digest_done(db, clock.date())
         plan = plan_alerts(alerts, config, digest_is_due(clock, config.digest_hour_utc, done_today))
