@@ -1,7 +1,8 @@
 """One small query interface over DuckDB and PostgreSQL connections, for onboard's own tables.
 
 SQL is written once with DuckDB's placeholders: `?` for positional and `$name` for named
-parameters. On PostgreSQL they become psycopg2's `%s` / `%(name)s` (and a literal `%`
+parameters (a dict may hold more names than a statement uses; each gets the ones it
+names). On PostgreSQL they become psycopg2's `%s` / `%(name)s` (and a literal `%`
 becomes `%%`), statements run in autocommit unless inside `transaction()`, and `stream()`
 reads through a server-side cursor so a large result never sits in memory at once.
 """
@@ -32,6 +33,14 @@ class Database:
         if self.kind == "postgres":
             connection.autocommit = True
 
+    @staticmethod
+    def _used(sql: str, params: Params) -> Params:
+        """Named parameters the statement names (DuckDB refuses the others)."""
+        if isinstance(params, dict):
+            named = set(_NAMED.findall(sql))
+            return {name: value for name, value in params.items() if name in named}
+        return params
+
     def _sql(self, sql: str, params: Params) -> str:
         if self.kind != "postgres" or params is None:
             return sql
@@ -42,6 +51,7 @@ class Database:
 
     def execute(self, sql: str, params: Params = None) -> None:
         """Run one statement."""
+        params = self._used(sql, params)
         if self.kind == "postgres":
             with self.connection.cursor() as cursor:
                 cursor.execute(self._sql(sql, params), params)
@@ -72,6 +82,7 @@ class Database:
 
     def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Every row of a query."""
+        params = self._used(sql, params)
         if self.kind == "postgres":
             with self.connection.cursor() as cursor:
                 cursor.execute(self._sql(sql, params), params)
@@ -85,6 +96,7 @@ class Database:
 
     def stream(self, sql: str, params: Params = None, rows: int = 100_000) -> Iterator[pd.DataFrame]:
         """The result as pandas frames of at most `rows` rows, read in bounded memory."""
+        params = self._used(sql, params)
         if self.kind == "postgres":
             # a server-side (named) cursor lives in a transaction
             self.connection.autocommit = False

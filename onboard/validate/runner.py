@@ -29,7 +29,7 @@ from onboard.validate.source import (
     CHUNK_ROWS,
     chunks,
     dialect,
-    events_sql,
+    event_frames,
     latest_loaded_at,
     table_sql,
     window_holds_every_load,
@@ -204,16 +204,17 @@ def validate(
         if until > window_since:
             ensure_udfs(db)
         every_load = until > window_since and window_holds_every_load(db, window_since)
-        sources = [
-            ("events", events_sql(plan, dialect(db), every_load=every_load)),
-            *((t, table_sql(t)) for t in TABLE_SUITES),
-        ]
         validator = None
         gx_suites: dict[str, Any] = {}
-        for table, sql in sources:
+        for table in ("events", *TABLE_SUITES):
             if until <= window_since:
                 break
-            for frame in chunks(db, sql, window_since, until, chunk_rows):
+            frames = (
+                event_frames(db, plan, window_since, until, every_load, chunk_rows)
+                if table == "events"
+                else chunks(db, table_sql(table), window_since, until, chunk_rows)
+            )
+            for frame in frames:
                 if validator is None:
                     from onboard.validate import gx
 

@@ -127,13 +127,60 @@ def _property(d: Dialect, obj: str, name: str, prop_type: str) -> str:
     )
 
 
-def events_sql(
-    plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA, every_load: bool = False
-) -> str:
-    """Deduplicated, classified events with a copy loaded in ($since, $until], one column per property.
+#: The session's temporary table of the event_ids sent more than once (about 1 % of them).
+RESENT_IDS = "onboard_resent_event_ids"
+
+
+def _candidates(d: Dialect, schema: str, every_load: bool) -> str:
+    """The CTEs `candidates`: every raw copy of an event_id with a copy loaded in ($since, $until].
 
     every_load: the window holds every load of events (a first run), so every event_id
     qualifies and the query skips finding which arrived in it (a set of every event_id).
+    """
+    arrived = (
+        ""
+        if every_load
+        else f"""arrived as (
+    select distinct event_id from {schema}.events
+    where event_id <> '' and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until
+),
+"""
+    )
+    arrived_filter = "" if every_load else "and events.event_id in (select arrived.event_id from arrived)"
+    # `not materialized`: candidates is read more than once; materialised it would be a copy of
+    # every raw event (at 260 M rows, 40+ GB spilled to disk), inlined each read streams
+    return f"""with
+{arrived}candidates as not materialized (
+    select
+        events.event_id,
+        nullif(events.event_name, '') as event_name,
+        nullif(events.customer_id, '') as customer_id,
+        nullif(events.user_id, '') as user_id,
+        nullif(events.properties, '') as properties,
+        {d.timestamp("events.occurred_at")} as occurred_ts,
+        {d.timestamp("events.received_at")} as received_ts
+    from {schema}.events as events
+    where events.event_id <> '' and events.{LOADED_AT_COLUMN} <= $until {arrived_filter}
+)"""
+
+
+def resent_ids_sql(d: Dialect = DUCKDB, schema: str = RAW_SCHEMA, every_load: bool = False) -> str:
+    """Create the session's temporary table of the candidate event_ids that have more than one copy."""
+    return f"""create temporary table {RESENT_IDS} as
+{_candidates(d, schema, every_load)}
+select event_id from candidates group by event_id having count(*) > 1"""
+
+
+def events_sql(
+    plan: TrackingPlan, d: Dialect = DUCKDB, schema: str = RAW_SCHEMA, every_load: bool = False
+) -> list[str]:
+    """Deduplicated, classified events with a copy loaded in ($since, $until], one column per property.
+
+    Three queries, run after resent_ids_sql: the ids sent once, the first copy of each id
+    sent more than once (only those are ranked: a window over every copy sorts every event),
+    and the rows without an event_id. Not one query with `union all`: DuckDB 1.4 streaming
+    a union whose arms end in joins and windows stops, idle, once its result buffer fills
+    (duckdb/duckdb#22215; here from about 8 M events).
     """
     declared: dict[str, tuple[str, list[str]]] = {}
     for event, props in plan.events.items():
@@ -157,49 +204,22 @@ def events_sql(
         )
     )
     copy_columns = ", ".join(f"candidates.{name}" for name in COPY_COLUMNS)
-    arrived = (
-        ""
-        if every_load
-        else f"""arrived as (
-    select distinct event_id from {schema}.events
-    where event_id <> '' and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until
-),
-"""
-    )
-    arrived_filter = "" if every_load else "and events.event_id in (select arrived.event_id from arrived)"
-    # `not materialized`: candidates is read three times; materialised it would be a copy of
-    # every raw event (at 260 M rows, 40+ GB spilled to disk), inlined each read streams
-    return f"""
-with
-{arrived}candidates as not materialized (
-    select
-        events.event_id,
-        nullif(events.event_name, '') as event_name,
-        nullif(events.customer_id, '') as customer_id,
-        nullif(events.user_id, '') as user_id,
-        nullif(events.properties, '') as properties,
-        {d.timestamp("events.occurred_at")} as occurred_ts,
-        {d.timestamp("events.received_at")} as received_ts
-    from {schema}.events as events
-    where events.event_id <> '' and events.{LOADED_AT_COLUMN} <= $until {arrived_filter}
-),
--- most event_ids arrive once: only the re-sent ones (about 1 %) are counted into a table
--- and ranked (a window over every copy sorts every event)
-repeated as (
-    select event_id from candidates group by event_id having count(*) > 1
-),
-ranked as (
-    select {copy_columns}, row_number() over (partition by candidates.event_id order by {order}) as copy_rank
+    sent_once = f"""select {copy_columns}
     from candidates
-    inner join repeated on candidates.event_id = repeated.event_id
-),
+    left join {RESENT_IDS} as resent on candidates.event_id = resent.event_id
+    where resent.event_id is null"""
+    first_copies = f"""select {", ".join(COPY_COLUMNS)}
+    from (
+        select {copy_columns},
+            row_number() over (partition by candidates.event_id order by {order}) as copy_rank
+        from candidates
+        inner join {RESENT_IDS} as resent on candidates.event_id = resent.event_id
+    ) as ranked
+    where copy_rank = 1"""
+    classified = [
+        f"""{_candidates(d, schema, every_load)},
 kept as (
-    select {copy_columns}
-    from candidates
-    left join repeated on candidates.event_id = repeated.event_id
-    where repeated.event_id is null
-    union all
-    select {", ".join(COPY_COLUMNS)} from ranked where copy_rank = 1
+    {kept}
 ),
 parsed as (
     select *, {d.json_object("coalesce(properties, '{}')")} as properties_object
@@ -221,13 +241,32 @@ select event_id, event_name, unusable_reason,
     case when unusable_reason is null
         then ({d.epoch("occurred_ts")} - {d.epoch("received_ts")}) / 3600.0 end as hours_ahead,
 {columns}
-from classified
-union all
-select null as event_id, nullif(event_name, '') as event_name, 'null_event_id' as unusable_reason,
-    null as hours_ahead, {nulls}
+from classified"""
+        for kept in (sent_once, first_copies)
+    ]
+    without_id = f"""select null as event_id, nullif(event_name, '') as event_name,
+    'null_event_id' as unusable_reason, null as hours_ahead, {nulls}
 from {schema}.events
-where (event_id is null or event_id = '') and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until
-"""
+where (event_id is null or event_id = '') and {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until"""
+    return [*classified, without_id]
+
+
+def event_frames(
+    db: Database,
+    plan: TrackingPlan,
+    since: datetime,
+    until: datetime,
+    every_load: bool,
+    rows: int = CHUNK_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """The deduplicated, classified events loaded in (since, until] as pandas frames (events_sql)."""
+    d = dialect(db)
+    db.execute(resent_ids_sql(d, every_load=every_load), {"since": since, "until": until})
+    try:
+        for sql in events_sql(plan, d, every_load=every_load):
+            yield from chunks(db, sql, since, until, rows)
+    finally:
+        db.execute(f"drop table if exists {RESENT_IDS}")
 
 
 def table_sql(table: str, schema: str = RAW_SCHEMA) -> str:
