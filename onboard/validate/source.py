@@ -147,8 +147,8 @@ def _candidates(d: Dialect, schema: str, every_load: bool) -> str:
 """
     )
     arrived_filter = "" if every_load else "and events.event_id in (select arrived.event_id from arrived)"
-    # `not materialized`: candidates is read more than once; materialised it would be a copy of
-    # every raw event (at 260 M rows, 40+ GB spilled to disk), inlined each read streams
+    # `not materialized`: each query reads candidates once today; should one read it twice, a
+    # materialised copy of every raw event (at 260 M rows, 40+ GB spilled to disk) must not follow
     return f"""with
 {arrived}candidates as not materialized (
     select
