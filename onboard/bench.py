@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from onboard.as_of import dbt_as_of
-from onboard.logs import log
-from onboard.paths import PROJECT_DIR
+from onboard.core.as_of import dbt_as_of
+from onboard.core.logs import log
+from onboard.core.paths import PROJECT_DIR
 
 ONBOARD = str(Path(sys.executable).parent / "onboard")
 
@@ -123,7 +123,7 @@ def bench_size(
     """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size.
 
     On Spark the same steps: validate and the sync plan read Spark's files through the
-    state store (onboard/spark_files.py). on_step sees each result as soon as it is
+    state store (onboard/core/spark_state_store.py). on_step sees each result as soon as it is
     measured. The generated Parquet files are removed once loaded (the warehouse holds the
     data; at 10 M customers they take ~20 GB).
     """

@@ -23,11 +23,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from onboard.as_of import dbt_as_of, now_to_the_hour, parse_as_of
-from onboard.dbt_runner import run_dbt
-from onboard.errors import OnboardError, UsageError
-from onboard.logs import configure_logging, log
-from onboard.warehouse import Target, resolve_target
+from onboard.core.as_of import dbt_as_of, now_to_the_hour, parse_as_of
+from onboard.core.dbt import run_dbt
+from onboard.core.errors import OnboardError, UsageError
+from onboard.core.logs import configure_logging, log
+from onboard.core.warehouse import Target, resolve_target
 
 app = typer.Typer(
     name="onboard",
@@ -189,7 +189,7 @@ def demo(
     target: TargetOption = None,
 ) -> None:
     """Generate demo data, load it, validate it, build the project, and summarise."""
-    from onboard.report import render_report
+    from onboard.dashboard import render_report
     from onboard.summary import summarise
 
     resolved = resolve_target(target)
@@ -203,8 +203,8 @@ def demo(
         fmt="parquet",
     )
     load(data_dir, append=False, target=target)
-    from onboard.validate.report import summary_lines
     from onboard.validate.runner import validate as run_validate
+    from onboard.validate.summary import summary_lines
 
     for line in summary_lines(run_validate(resolved)):
         console.print(line, markup=False, highlight=False)
@@ -275,10 +275,10 @@ def validate(
     target: TargetOption = None,
 ) -> None:
     """Validate the raw data against the tracking plan's GX suites; exit 1 on a blocking failure."""
-    from onboard.validate.report import summary_lines
     from onboard.validate.runner import ValidationFailedError
     from onboard.validate.runner import validate as run_validate
     from onboard.validate.runs import accept_run
+    from onboard.validate.summary import summary_lines
 
     resolved = resolve_target(target)
     if accept is not None:
@@ -325,7 +325,7 @@ def sync(
     target: TargetOption = None,
 ) -> None:
     """Push segments and suppression flags to HubSpot and Customer.io: diff-based, batched, resumable."""
-    from sync.report import status_lines
+    from sync.status import status_lines
 
     if what not in SYNC_CHOICES:
         raise UsageError(f"onboard sync {what}: expected one of {', '.join(SYNC_CHOICES)}")
@@ -341,8 +341,8 @@ def sync(
 
 def _sync(target: Target, what: str, dry_run: bool, force: bool, setup: bool) -> int:
     from sync.config import load_sync_config
-    from sync.report import summary_lines
     from sync.runner import sync_destination
+    from sync.status import summary_lines
 
     config = load_sync_config()
     names = list(config.destinations) if what == "all" else [what]
@@ -373,8 +373,8 @@ def run(
     target: TargetOption = None,
 ) -> None:
     """The daily job: validate the new raw rows, build, then sync both destinations."""
-    from onboard.validate.report import summary_lines
     from onboard.validate.runner import validate as run_validate
+    from onboard.validate.summary import summary_lines
 
     resolved = resolve_target(target)
     result = run_validate(resolved)
@@ -412,7 +412,7 @@ def report(
     target: TargetOption = None,
 ) -> None:
     """Render the offline HTML dashboard of the marts (path metrics, stalls, routing, health)."""
-    from onboard.report import render_report
+    from onboard.dashboard import render_report
 
     result = render_report(resolve_target(target), out)
     for message in result.messages:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from onboard.as_of import dbt_as_of
-from onboard.warehouse import Target, connect
+from onboard.core.as_of import dbt_as_of
+from onboard.core.warehouse import Target, connect
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ from typing import Any
 import duckdb
 
 from onboard.bench import run_measured, write_section
-from onboard.paths import PROJECT_DIR
-from onboard.sql_text import sql_text
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.sql_literal import quote_literal
 
 ONBOARD = str(Path(sys.executable).parent / "onboard")
 SECTION = "sync-bench"
@@ -211,12 +211,12 @@ def sync_env(warehouse: Path, results_dir: Path) -> dict[str, str]:
 
 def _draw(salt: str, modulo: int) -> str:
     """A deterministic draw in 0..modulo-1 for row i."""
-    return f"cast(hash(i, {sql_text(salt)}) % {modulo} as bigint)"
+    return f"cast(hash(i, {quote_literal(salt)}) % {modulo} as bigint)"
 
 
 def _pick(values: Sequence[str], salt: str) -> str:
     """One of values for row i."""
-    return f"([{', '.join(sql_text(v) for v in values)}])[1 + {_draw(salt, len(values))}]"
+    return f"([{', '.join(quote_literal(v) for v in values)}])[1 + {_draw(salt, len(values))}]"
 
 
 def _before(as_of: str, salt: str, days: int) -> str:
@@ -278,14 +278,14 @@ def _expressions(as_of: datetime) -> dict[str, str]:
 
 
 def _target(path: str) -> Any:
-    from onboard.warehouse import Target
+    from onboard.core.warehouse import Target
 
     return Target("duckdb", "duckdb", {"type": "duckdb", "path": path, "schema": "main"})
 
 
 def _pass_validation(path: str, as_of: datetime) -> None:
     """One passing validation run, so the gate lets the sync through without --force."""
-    from onboard.db import database
+    from onboard.core.db import database
     from onboard.validate.runs import EPOCH, RunRecord, insert_run
 
     record = RunRecord(
@@ -322,7 +322,7 @@ def make_warehouse(path: str, rows: int, as_of_iso: str) -> int:
 
 def seed_state(path: str, destination: str) -> float:
     """sync_state as a full acknowledged sync leaves it: build_plan's work table copied in; seconds taken."""
-    from onboard.db import database
+    from onboard.core.db import database
     from sync.config import load_sync_config
     from sync.plan import build_plan, drop_scratch, work_table
     from sync.state import STATE, ensure_tables, utc_now

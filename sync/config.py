@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from onboard.errors import InputError, UsageError
-from onboard.paths import PROJECT_DIR
+from onboard.core.errors import InputError, UsageError
+from onboard.core.paths import PROJECT_DIR
 
 CONFIG_FILE = PROJECT_DIR / "sync" / "mappings.yml"
 DESTINATIONS = ("hubspot", "customerio")

@@ -17,10 +17,10 @@ from typing import Any
 
 import requests
 
-from onboard.logs import log
+from onboard.core.http import HttpClient, RetryPolicy
+from onboard.core.logs import log
 from sync.config import Credentials, DestinationConfig
 from sync.destination import BatchOutcome, check_auth, error_message
-from sync.http import HttpClient, RetryPolicy
 from sync.plan import Record
 
 BATCH_PATH = "/api/v2/batch"

@@ -7,8 +7,8 @@ from typing import Protocol
 
 import requests
 
-from onboard.errors import UsageError
-from sync.http import HttpClient
+from onboard.core.errors import UsageError
+from onboard.core.http import HttpClient
 from sync.plan import Record
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from onboard.errors import UsageError
-from onboard.logs import log
+from onboard.core.errors import UsageError
+from onboard.core.http import HttpClient, RetryPolicy
+from onboard.core.logs import log
 from sync.config import Credentials, DestinationConfig, FieldMapping
 from sync.destination import BatchOutcome, SetupNeededError, check_auth, error_message
-from sync.http import HttpClient, RetryPolicy
 from sync.plan import Record
 from sync.values import column_values
 

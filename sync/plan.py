@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from onboard.db import Database
+from onboard.core.db import Database
 from sync.config import DestinationConfig
 from sync.payloads import canonical, cleared_payload, digest, guarded_digest, payload, text_digest
 from sync.state import STATE, write_frame

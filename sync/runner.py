@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from onboard.db import Database, database
-from onboard.errors import OnboardError
-from onboard.logs import log
-from onboard.paths import PROJECT_DIR
+from onboard.core.db import Database, database
+from onboard.core.errors import OnboardError
+from onboard.core.http import ClientStats, DestinationUnavailableError
+from onboard.core.logs import log
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.warehouse import Target
 from onboard.validate.runs import gate_problem, require_passing_validation
-from onboard.warehouse import Target
 from sync.config import DestinationConfig, SyncConfig, credentials, load_sync_config
 from sync.destination import AuthenticationError, BatchOutcome, Destination, SetupNeededError
-from sync.http import ClientStats, DestinationUnavailableError
 from sync.plan import Plan, build_plan, drop_scratch, model_relation, pages
 from sync.state import (
     Acknowledged,

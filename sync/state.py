@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from onboard.db import Database
+from onboard.core.db import Database
 
 SCHEMA = "sync"
 STATE = f"{SCHEMA}.sync_state"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from onboard.paths import DBT_PROJECT_FILE, PROJECT_DIR
+from onboard.core.paths import DBT_PROJECT_FILE, PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 #: int_customers_routed.sql

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from onboard.raw_tables import RAW_TABLES
-from onboard.warehouse import Target
+from onboard.core.raw_tables import RAW_TABLES
+from onboard.core.warehouse import Target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ONBOARD = str(Path(sys.executable).parent / "onboard")

@@ -27,8 +27,8 @@ import duckdb
 import psycopg2
 import pytest
 
-from onboard.dbt_runner import dbt_environment, dbt_executable
-from onboard.warehouse import Target
+from onboard.core.dbt import dbt_environment, dbt_executable
+from onboard.core.warehouse import Target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

@@ -27,12 +27,12 @@ from onboard.alerts import AlertsResult, run_alerts, summary_lines
 from onboard.alerts.config import AlertsConfig, load_alerts_config, parse_alerts_config
 from onboard.alerts.messages import digest_messages, realtime_message
 from onboard.alerts.plan import Alert
-from onboard.db import database
-from onboard.errors import InputError, UsageError
+from onboard.core.db import database
+from onboard.core.errors import InputError, UsageError
+from onboard.core.http import HttpClient
+from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
-from onboard.warehouse import Target
-from sync.http import HttpClient
 from tests.fakes import Fault, RateLimit
 from tests.fakes.slack import WEBHOOK_PATH, FakeSlack, message_problem
 

@@ -16,10 +16,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from onboard.errors import UsageError
+from onboard.core.errors import UsageError
+from onboard.core.tracking_plan import load_tracking_plan
 from onboard.generate import Break, GenerateOptions, generate, parse_break
 from onboard.generate import chunk as chunk_module
-from onboard.tracking_plan import load_tracking_plan
 
 AS_OF = datetime(2026, 3, 16, 12, tzinfo=UTC)
 AS_OF_TEXT = "2026-03-16 12:00:00"

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from onboard.errors import InputError, UsageError
+from onboard.core.errors import InputError, UsageError
+from onboard.core.warehouse import Target
 from onboard.load import load
-from onboard.warehouse import Target
 
 from .conftest import SMALL_RAW, query, run_onboard, write_csv_table
 

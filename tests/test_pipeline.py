@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
-from onboard.warehouse import Target
 
 from .conftest import PROJECT_DIR, query, run_dbt, run_onboard
 

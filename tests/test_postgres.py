@@ -28,10 +28,10 @@ import psycopg2
 import pytest
 import yaml
 
-from onboard.errors import InputError
+from onboard.core.errors import InputError
+from onboard.core.raw_tables import RAW_TABLES
+from onboard.core.warehouse import Target
 from onboard.load import load
-from onboard.raw_tables import RAW_TABLES
-from onboard.warehouse import Target
 
 from .conftest import SMALL_RAW, allow_replayed_builds, run_onboard, sync_both_to_fakes, write_csv_table
 from .postgres import (
@@ -779,7 +779,7 @@ def test_a_second_sync_of_one_destination_is_refused_while_the_first_runs(
     generated_builds: Builds, server: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Two runs of one destination at once would share its scratch tables and state rows."""
-    from onboard.db import database
+    from onboard.core.db import database
     from sync.runner import SyncRefusedError, sync_destination
 
     generated_builds.require_success()

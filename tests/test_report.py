@@ -24,18 +24,18 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from onboard.as_of import dbt_as_of
-from onboard.errors import UsageError
+from onboard.core.as_of import dbt_as_of
+from onboard.core.errors import UsageError
+from onboard.core.warehouse import Target, resolve_target
+from onboard.dashboard import ReportResult, render_report, shape
+from onboard.dashboard.charts import BAD_COLOR, IMBALANCED_COLOR
+from onboard.dashboard.panels import build_panels
+from onboard.dashboard.queries import SYNC_RUNS, mart_queries, tables_sql
+from onboard.dashboard.read import ReportData, read_report_data
+from onboard.dashboard.settings import ReportSettings, load_settings, parse_settings
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
-from onboard.report import ReportResult, render_report, shape
-from onboard.report.charts import BAD_COLOR, IMBALANCED_COLOR
-from onboard.report.panels import build_panels
-from onboard.report.queries import SYNC_RUNS, mart_queries, tables_sql
-from onboard.report.read import ReportData, read_report_data
-from onboard.report.settings import ReportSettings, load_settings, parse_settings
 from onboard.validate.runs import CREATE_SQL as VALIDATION_RUNS_DDL
-from onboard.warehouse import Target, resolve_target
 
 from .conftest import query, run_onboard
 from .postgres import dbt_build, require_server, sandbox

@@ -20,15 +20,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from onboard import spark as spark_module
-from onboard.as_of import dbt_as_of
 from onboard.bench import split_last_day
-from onboard.dbt_runner import run_dbt
+from onboard.core import spark_session as spark_module
+from onboard.core.as_of import dbt_as_of
+from onboard.core.dbt import run_dbt
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.warehouse import Target, connect, resolve_target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
-from onboard.paths import PROJECT_DIR
 from onboard.validate.runner import ValidationOutcome, validate
-from onboard.warehouse import Target, connect, resolve_target
 
 from .conftest import allow_replayed_builds, sync_both_to_fakes
 

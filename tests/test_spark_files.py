@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from onboard.errors import UsageError
-from onboard.spark_files import state_path
-from onboard.warehouse import Target, connect
+from onboard.core.errors import UsageError
+from onboard.core.spark_state_store import state_path
+from onboard.core.warehouse import Target, connect
 
 SPARK = {"type": "spark", "method": "session", "schema": "main"}
 

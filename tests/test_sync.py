@@ -20,14 +20,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from onboard.as_of import dbt_as_of, now_to_the_hour
-from onboard.db import database
-from onboard.errors import UsageError
+from onboard.core.as_of import dbt_as_of, now_to_the_hour
+from onboard.core.db import database
+from onboard.core.errors import UsageError
+from onboard.core.http import DestinationUnavailableError
+from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.validate.runs import RunRecord, ValidationGateError, insert_run, utc_now
-from onboard.warehouse import Target
 from sync.config import Credentials, credentials, load_sync_config
-from sync.http import DestinationUnavailableError
 from sync.hubspot import HubSpot
 from sync.plan import Record
 from sync.runner import SyncRefusedError, sync_destination

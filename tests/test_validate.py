@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from onboard.errors import InputError, UsageError
+from onboard.core.errors import InputError, UsageError
+from onboard.core.raw_tables import UNUSABLE_REASONS
+from onboard.core.tracking_plan import Property, load_tracking_plan
+from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate, parse_break
 from onboard.load import load
-from onboard.raw_tables import UNUSABLE_REASONS
-from onboard.tracking_plan import Property, load_tracking_plan
 from onboard.validate.config import ValidationConfig, VolumeConfig, load_config, parse_config
 from onboard.validate.runs import ValidationGateError, accept_run, require_passing_validation
 from onboard.validate.suites import build_suites, suite_drift, write_suites
 from onboard.validate.volume import judge
-from onboard.warehouse import Target
 
 from .conftest import query, run_onboard
 
@@ -89,7 +89,7 @@ def test_every_expectation_is_known_to_gx_and_loaded():
 
 
 def test_unknown_expectation_type_is_refused(tmp_path):
-    from onboard.errors import InputError
+    from onboard.core.errors import InputError
     from onboard.validate import gx
 
     suite = build_suites()["signup_completed"]
@@ -210,7 +210,7 @@ def test_a_first_run_reads_the_same_events_without_finding_which_arrived(clean):
     """every_load skips the set of arrived event_ids; the rows must not change."""
     import pandas as pd
 
-    from onboard.db import database
+    from onboard.core.db import database
     from onboard.validate.source import event_frames, latest_loaded_at, window_holds_every_load
 
     target, manifest, _ = clean

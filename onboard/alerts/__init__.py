@@ -6,7 +6,7 @@
 - `state`     the warehouse side: read stall_alerts, alerts.alert_log and alerts.alert_runs
 - `runner`    `run_alerts(target, dry_run, now)`: plan -> post -> log; `summary_lines(result)`
 
-Posting goes through the syncs' one HTTP client (`sync.http`). See docs/alerts.md.
+Posting goes through the syncs' one HTTP client (`onboard.core.http`). See docs/alerts.md.
 """
 
 from onboard.alerts.runner import AlertsResult, run_alerts, summary_lines

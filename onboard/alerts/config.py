@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from onboard.errors import InputError, UsageError
+from onboard.core.errors import InputError, UsageError
 from sync.config import LOOPBACK_HOSTS
 
 CONFIG_FILE = Path(__file__).resolve().parent / "alerts.yml"

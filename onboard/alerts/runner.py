@@ -3,7 +3,7 @@
 Order: the webhook URL is checked first (a usage error before any work); then the
 stall_alerts rows are read with the alerts already logged, the run is planned
 (`plan.plan_alerts`), and the messages go out realtime first, then the digest, through the
-shared `sync.http.HttpClient` (paced at Slack's 1 message per second, 429 Retry-After
+shared `onboard.core.http.HttpClient` (paced at Slack's 1 message per second, 429 Retry-After
 honoured, 5xx and connection errors retried). Each accepted message's alerts are written to
 alert_log at once. A message Slack refuses with 400 fails alone and the run goes on; any
 other refusal (404 no_service, 403, 410 channel_is_archived ...) or exhausted retries mean
@@ -33,11 +33,11 @@ from onboard.alerts.state import (
     record_posted,
     save_run,
 )
-from onboard.db import Database, database
-from onboard.errors import UsageError
-from onboard.logs import log
-from onboard.warehouse import Target
-from sync.http import DestinationUnavailableError, HttpClient, RetryPolicy
+from onboard.core.db import Database, database
+from onboard.core.errors import UsageError
+from onboard.core.http import DestinationUnavailableError, HttpClient, RetryPolicy
+from onboard.core.logs import log
+from onboard.core.warehouse import Target
 
 POSTED, FAILED, NOT_SENT, DRY_RUN = "posted", "failed", "not_sent", "dry_run"
 

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from onboard.alerts.plan import Alert
-from onboard.db import Database
-from onboard.errors import UsageError
+from onboard.core.db import Database
+from onboard.core.errors import UsageError
 
 SCHEMA = "alerts"
 LOG = f"{SCHEMA}.alert_log"

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from onboard.errors import UsageError
+from onboard.core.errors import UsageError
+from onboard.core.tracking_plan import load_tracking_plan
 from onboard.generate.chunk import Run, build_chunk, chunk_numbers
 from onboard.generate.emails import EMAIL_COLUMNS
 from onboard.generate.manifest import MANIFEST_FILE, TABLES, Tally, build_manifest, write_manifest
@@ -32,7 +33,6 @@ from onboard.generate.options import Break, GenerateOptions, check_options, pars
 from onboard.generate.rows import EVENT_COLUMNS
 from onboard.generate.tables import ACCOUNT_COLUMNS, AUDIT_COLUMNS, SUBSCRIPTION_COLUMNS
 from onboard.generate.writer import TableWriter
-from onboard.tracking_plan import load_tracking_plan
 
 __all__ = ["Break", "GenerateOptions", "generate", "parse_break"]
 

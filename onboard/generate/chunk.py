@@ -12,6 +12,7 @@ from datetime import UTC
 import numpy as np
 import pyarrow as pa
 
+from onboard.core.tracking_plan import TrackingPlan
 from onboard.generate.customers import draw_customers
 from onboard.generate.defects import arrive, break_properties, duplicates, unusable
 from onboard.generate.emails import email_events
@@ -36,7 +37,6 @@ from onboard.generate.rows import (
 from onboard.generate.tables import accounts, routing_audits, row_presence, subscriptions
 from onboard.generate.text import DAY, HOUR
 from onboard.generate.vocabulary import TRACKS
-from onboard.tracking_plan import TrackingPlan
 
 CHUNK_CUSTOMERS = 25_000  # fixed: the output depends on it, never on the number of customers
 MIN_ID_DIGITS = 7

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from onboard.core.raw_tables import UNUSABLE_REASONS
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.rows import TIME_NULL, EventRows
 from onboard.generate.text import DAY, HOUR, json_string, pick
@@ -35,7 +36,6 @@ from onboard.generate.vocabulary import (
     INVALID_TIERS,
     UNKNOWN_EVENT_NAMES,
 )
-from onboard.raw_tables import UNUSABLE_REASONS
 
 # (event, property) -> share of rows where the property is left out
 TOLERATED_ABSENT = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from onboard.core.raw_tables import EMAIL_EVENT_TYPES
 from onboard.generate.customers import Customers
 from onboard.generate.milestones import NOT_REACHED
 from onboard.generate.text import DAY, HOUR, iso_seconds, padded, pick
@@ -28,7 +29,6 @@ from onboard.generate.vocabulary import (
     SPAM_REPORTED,
     UNSUBSCRIBED,
 )
-from onboard.raw_tables import EMAIL_EVENT_TYPES
 
 EMAIL_COLUMNS = ("event_id", "customer_id", "campaign", "event_type", "occurred_at")
 EMAIL_ID_PREFIX = "em_"

@@ -57,10 +57,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from onboard.core.raw_tables import UNUSABLE_REASONS
+from onboard.core.tracking_plan import TrackingPlan
 from onboard.generate.options import GenerateOptions
 from onboard.generate.vocabulary import TRACKS
-from onboard.raw_tables import UNUSABLE_REASONS
-from onboard.tracking_plan import TrackingPlan
 
 GENERATOR_VERSION = 1
 MANIFEST_FILE = "manifest.json"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from onboard.errors import UsageError
-from onboard.tracking_plan import TrackingPlan, load_tracking_plan
+from onboard.core.errors import UsageError
+from onboard.core.tracking_plan import TrackingPlan, load_tracking_plan
 
 FORMATS = ("parquet", "csv")
 

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from onboard.core.tracking_plan import Property, TrackingPlan
 from onboard.generate.events import EventBatch
 from onboard.generate.vocabulary import (
     ENTERPRISE,
@@ -24,7 +25,6 @@ from onboard.generate.vocabulary import (
     TIERS,
     TRIAL,
 )
-from onboard.tracking_plan import Property, TrackingPlan
 
 INTEGER_PATTERNS = {
     "positive_integer": r"^[1-9][0-9]*$",

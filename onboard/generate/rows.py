@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from onboard.core.raw_tables import RAW_TABLES, UNUSABLE_REASONS
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.text import concat, iso_seconds, json_integer, json_objects, padded
 from onboard.generate.vocabulary import BAD_TIMESTAMPS, UNKNOWN_EVENT_NAMES
-from onboard.raw_tables import RAW_TABLES, UNUSABLE_REASONS
 
 EVENT_COLUMNS = RAW_TABLES["events"]
 EVENT_ID_PREFIX = "evt_"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
+from onboard.core.raw_tables import SUBSCRIPTION_STATUSES
 from onboard.generate.customers import Customers
 from onboard.generate.text import DAY, HOUR, iso_seconds, money, pick
 from onboard.generate.vocabulary import (
@@ -27,7 +28,6 @@ from onboard.generate.vocabulary import (
     TRIAL,
     TRIALING,
 )
-from onboard.raw_tables import SUBSCRIPTION_STATUSES
 
 ACCOUNT_COLUMNS = ("customer_id", "company_name", "arr", "csm_owner", "updated_at")
 SUBSCRIPTION_COLUMNS = ("customer_id", "status", "trial_ends_at", "updated_at")

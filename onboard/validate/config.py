@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from onboard.errors import InputError
-from onboard.paths import PROJECT_DIR
+from onboard.core.errors import InputError
+from onboard.core.paths import PROJECT_DIR
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CONFIG_FILE = EXPECTATIONS_DIR / "validation.yml"

@@ -22,7 +22,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.registry import get_expectation_impl
 
-from onboard.errors import InputError
+from onboard.core.errors import InputError
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 # GX fingerprints every in-memory frame under HASH_THRESHOLD bytes (an md5 over every cell,

@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onboard.db import Database, database
-from onboard.dbt_runner import run_dbt
-from onboard.errors import InputError, OnboardError, UsageError
-from onboard.paths import PROJECT_DIR
-from onboard.tracking_plan import load_tracking_plan
+from onboard.core.db import Database, database
+from onboard.core.dbt import run_dbt
+from onboard.core.errors import InputError, OnboardError, UsageError
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.tracking_plan import load_tracking_plan
+from onboard.core.warehouse import Target
 from onboard.validate import volume
 from onboard.validate.config import EXPECTATIONS_DIR, ValidationConfig, load_config
 from onboard.validate.runs import RunRecord, default_since, ensure_table, insert_run, utc_now
@@ -35,7 +36,6 @@ from onboard.validate.source import (
     window_holds_every_load,
 )
 from onboard.validate.suites import EVENTS_SUITE, TABLE_SUITES
-from onboard.warehouse import Target
 
 RESULTS_DIR = Path(os.environ.get("ONBOARD_VALIDATION_RESULTS_DIR", PROJECT_DIR / "results" / "validation"))
 MAX_EXAMPLES = 5

@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from onboard.db import Database, database
-from onboard.errors import OnboardError, UsageError
-from onboard.logs import log
+from onboard.core.db import Database, database
+from onboard.core.errors import OnboardError, UsageError
+from onboard.core.logs import log
+from onboard.core.warehouse import Target
 from onboard.validate.source import latest_loaded_at
-from onboard.warehouse import Target
 
 SCHEMA = "validation"
 TABLE = f"{SCHEMA}.validation_runs"

@@ -22,17 +22,17 @@ from datetime import datetime
 
 import pandas as pd
 
-from onboard.db import Database
-from onboard.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
-from onboard.sql_text import sql_text
-from onboard.tracking_plan import TrackingPlan
+from onboard.core.db import Database
+from onboard.core.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
+from onboard.core.sql_literal import quote_literal
+from onboard.core.tracking_plan import TrackingPlan
 
 CHUNK_ROWS = 500_000
 RAW_SCHEMA = "raw"
 
 
 def _list(values: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(sql_text(v) for v in values)
+    return ", ".join(quote_literal(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -63,18 +63,18 @@ class Dialect:
 
     def kind(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"jsonb_typeof({obj} -> {sql_text(name)})"
-        return f"json_type({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')})"
+            return f"jsonb_typeof({obj} -> {quote_literal(name)})"
+        return f"json_type({obj}, {quote_literal(f'$.{chr(34)}{name}{chr(34)}')})"
 
     def string(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"({obj} ->> {sql_text(name)})"
-        return f"json_extract_string({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')})"
+            return f"({obj} ->> {quote_literal(name)})"
+        return f"json_extract_string({obj}, {quote_literal(f'$.{chr(34)}{name}{chr(34)}')})"
 
     def literal(self, obj: str, name: str) -> str:
         if self.name == "postgres":
-            return f"cast({obj} -> {sql_text(name)} as text)"
-        return f"cast(json_extract({obj}, {sql_text(f'$.{chr(34)}{name}{chr(34)}')}) as varchar)"
+            return f"cast({obj} -> {quote_literal(name)} as text)"
+        return f"cast(json_extract({obj}, {quote_literal(f'$.{chr(34)}{name}{chr(34)}')}) as varchar)"
 
     def epoch(self, expr: str) -> str:
         if self.name == "postgres":

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from onboard.paths import DBT_PROJECT_FILE
-from onboard.raw_tables import EMAIL_EVENT_TYPES, SUBSCRIPTION_STATUSES, UNUSABLE_REASONS
-from onboard.tracking_plan import Property, TrackingPlan, load_tracking_plan
+from onboard.core.paths import DBT_PROJECT_FILE
+from onboard.core.raw_tables import EMAIL_EVENT_TYPES, SUBSCRIPTION_STATUSES, UNUSABLE_REASONS
+from onboard.core.tracking_plan import Property, TrackingPlan, load_tracking_plan
 from onboard.validate.config import (
     EXPECTATIONS_DIR,
     ValidationConfig,

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from onboard.db import Database
-from onboard.raw_tables import LOADED_AT_COLUMN
-from onboard.tracking_plan import TrackingPlan
+from onboard.core.db import Database
+from onboard.core.raw_tables import LOADED_AT_COLUMN
+from onboard.core.tracking_plan import TrackingPlan
 from onboard.validate.config import ValidationConfig
 from onboard.validate.source import RAW_SCHEMA, Dialect
 

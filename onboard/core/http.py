@@ -31,8 +31,8 @@ from typing import Any
 
 import requests
 
-from onboard.errors import OnboardError
-from onboard.logs import log
+from onboard.core.errors import OnboardError
+from onboard.core.logs import log
 
 RATE_MARGIN = 0.95
 RETRY_STATUSES = (500, 502, 503, 504)

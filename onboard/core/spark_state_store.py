@@ -23,10 +23,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from onboard.errors import UsageError
-from onboard.raw_tables import LOADED_AT_COLUMN
-from onboard.sql_text import sql_text
-from onboard.warehouse import Target
+from onboard.core.errors import UsageError
+from onboard.core.raw_tables import LOADED_AT_COLUMN
+from onboard.core.sql_literal import quote_literal
+from onboard.core.warehouse import Target
 
 STATE_FILE = "onboard.duckdb"
 MEMORY_LIMIT_VARIABLE = "ONBOARD_DUCKDB_MEMORY_LIMIT"
@@ -43,7 +43,7 @@ def spark_tables(spark_dir: Path) -> dict[tuple[str, str], str]:
     raw = spark_dir / "raw"
     for folder in sorted(raw.iterdir() if raw.is_dir() else []):
         if folder.is_dir() and any(folder.glob("*.parquet")):
-            files = sql_text(f"{folder}/*.parquet")
+            files = quote_literal(f"{folder}/*.parquet")
             tables[("raw", folder.name)] = (
                 f"select * replace (cast({LOADED_AT_COLUMN} as timestamp) as {LOADED_AT_COLUMN}) "
                 f"from read_parquet({files})"
@@ -52,7 +52,7 @@ def spark_tables(spark_dir: Path) -> dict[tuple[str, str], str]:
     for database in sorted(warehouse.glob("*.db") if warehouse.is_dir() else []):
         for folder in sorted(database.iterdir()):
             if folder.is_dir() and any(folder.rglob("*.parquet")):
-                files = sql_text(f"{folder}/**/*.parquet")
+                files = quote_literal(f"{folder}/**/*.parquet")
                 tables[(database.name.removesuffix(".db"), folder.name)] = (
                     f"select * from read_parquet({files}, hive_partitioning = true)"
                 )
@@ -93,6 +93,6 @@ def open_state_store(target: Target) -> Any:
     connection = duckdb.connect(str(state_path(target)))
     connection.execute("set TimeZone = 'UTC'")
     # the same cap as the duckdb target's (profiles.yml): validation reads every raw row
-    connection.execute(f"set memory_limit = {sql_text(os.environ.get(MEMORY_LIMIT_VARIABLE) or '4GB')}")
+    connection.execute(f"set memory_limit = {quote_literal(os.environ.get(MEMORY_LIMIT_VARIABLE) or '4GB')}")
     mirror_spark_tables(connection, target.spark_dir)
     return connection

@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from onboard.errors import UsageError
-from onboard.paths import PROFILES_FILE, PROJECT_DIR
+from onboard.core.errors import UsageError
+from onboard.core.paths import PROFILES_FILE, PROJECT_DIR
 
 PROFILE_NAME = "onboarding_paths"
 SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
@@ -102,10 +102,11 @@ def connect(target: Target) -> Iterator[Any]:
     """A DB-API connection to the target (duckdb or psycopg2), closed on exit.
 
     On Spark, a DuckDB connection to the state store beside it, which reads Spark's files
-    (onboard/spark_files.py); Spark itself is reached through its session (onboard/spark.py).
+    (onboard/core/spark_state_store.py); Spark itself is reached through its session
+    (onboard/core/spark_session.py).
     """
     if target.type == "spark":
-        from onboard.spark_files import open_state_store
+        from onboard.core.spark_state_store import open_state_store
 
         connection = open_state_store(target)
     elif target.type == "duckdb":

@@ -8,9 +8,9 @@
 - `page`      the HTML page: header, KPI tiles, a responsive grid, plotly.js inlined once
 - `render`    `render_report(target, out)`: read -> shape -> charts -> page -> file
 
-Entry point: `onboard.report.render_report`.
+Entry point: `onboard.dashboard.render_report`.
 """
 
-from onboard.report.render import ReportResult, render_report
+from onboard.dashboard.render import ReportResult, render_report
 
 __all__ = ["ReportResult", "render_report"]

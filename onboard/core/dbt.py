@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from onboard.paths import PROJECT_DIR
-from onboard.warehouse import Target
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.warehouse import Target
 
 #: Environment that keeps dbt (and Great Expectations) from phoning home.
 NO_TRACKING_ENV = {
@@ -59,13 +59,13 @@ def run_dbt(
 
 
 def _run_in_process(args: list[str], target: Target) -> int:
-    """dbt in this process: its Spark session is this process's one (onboard/spark.py)."""
+    """dbt in this process: its Spark session is this process's one (onboard/core/spark_session.py)."""
     from dbt.cli.main import dbtRunner
 
-    from onboard import spark
+    from onboard.core import spark_session
 
     os.environ.update(dbt_environment(target))
-    spark.session(target)
+    spark_session.session(target)
     previous = Path.cwd()
     os.chdir(PROJECT_DIR)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from onboard.paths import DBT_PROJECT_FILE
+from onboard.core.paths import DBT_PROJECT_FILE
 
 PROPERTY_TYPES = ("text", "email", "tier", "positive_integer", "non_negative_integer")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from onboard.errors import UsageError
+from onboard.core.errors import UsageError
 
 
 def parse_as_of(text: str) -> datetime:

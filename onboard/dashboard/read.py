@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from onboard.errors import UsageError
-from onboard.report.queries import MARTS, SYNC_RUNS, VALIDATION_RUNS, TableQuery, mart_queries, tables_sql
-from onboard.report.settings import ReportSettings
-from onboard.warehouse import Target, connect
+from onboard.core.errors import UsageError
+from onboard.core.warehouse import Target, connect
+from onboard.dashboard.queries import MARTS, SYNC_RUNS, VALIDATION_RUNS, TableQuery, mart_queries, tables_sql
+from onboard.dashboard.settings import ReportSettings
 
 
 @dataclass(frozen=True)

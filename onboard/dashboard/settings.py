@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from onboard.paths import DBT_PROJECT_FILE
+from onboard.core.paths import DBT_PROJECT_FILE
 
 
 @dataclass(frozen=True)

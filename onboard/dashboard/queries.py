@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onboard.report.settings import ReportSettings
+from onboard.dashboard.settings import ReportSettings
 from onboard.validate.runs import SCHEMA as VALIDATION_SCHEMA
 
 #: Marts the dashboard needs: without any of them there is no report.

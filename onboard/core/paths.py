@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT_PROJECT_FILE = PROJECT_DIR / "dbt_project.yml"
 PROFILES_FILE = PROJECT_DIR / "profiles.yml"

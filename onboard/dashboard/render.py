@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from onboard.logs import log
-from onboard.paths import PROJECT_DIR
-from onboard.report import shape
-from onboard.report.page import PageHeader, page_html
-from onboard.report.panels import build_panels
-from onboard.report.read import read_report_data
-from onboard.report.settings import ReportSettings, load_settings
-from onboard.warehouse import Target
+from onboard.core.logs import log
+from onboard.core.paths import PROJECT_DIR
+from onboard.core.warehouse import Target
+from onboard.dashboard import shape
+from onboard.dashboard.page import PageHeader, page_html
+from onboard.dashboard.panels import build_panels
+from onboard.dashboard.read import read_report_data
+from onboard.dashboard.settings import ReportSettings, load_settings
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def render_report(
     """Render the dashboard of target's marts to out (an HTML file that needs no network).
 
     settings default to dbt_project.yml's vars; generated_at to now (UTC). Raises
-    onboard.errors.UsageError when the warehouse or one of its marts is missing.
+    onboard.core.errors.UsageError when the warehouse or one of its marts is missing.
     """
     settings = settings or load_settings()
     data = read_report_data(target, settings)

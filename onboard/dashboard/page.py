@@ -14,8 +14,8 @@ from html import escape
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from onboard.report.panels import Panel
-from onboard.report.shape import Headline
+from onboard.dashboard.panels import Panel
+from onboard.dashboard.shape import Headline
 
 #: Plotly's per-chart options: resize with the card, tool bar on hover only, no logo, nothing sent anywhere.
 CHART_CONFIG = {"responsive": True, "displayModeBar": "hover", "displaylogo": False, "showSendToCloud": False}

@@ -22,16 +22,16 @@ import duckdb
 import psycopg2
 import pyarrow.csv as pa_csv
 
-from onboard.errors import InputError, UsageError
-from onboard.raw_tables import (
+from onboard.core.errors import InputError, UsageError
+from onboard.core.raw_tables import (
     FILE_FORMATS,
     KEY_COLUMNS,
     LOADED_AT_COLUMN,
     RAW_TABLES,
     TIMESTAMP_COLUMNS,
 )
-from onboard.sql_text import sql_text
-from onboard.warehouse import Target, connect
+from onboard.core.sql_literal import quote_literal
+from onboard.core.warehouse import Target, connect
 
 COPY_BATCH_ROWS = 200_000
 
@@ -52,10 +52,10 @@ class SourceFile:
         own names: no sniffing, so a ragged row or an open quote is an error, not a guess.
         """
         if self.fmt == "parquet":
-            return f"read_parquet({sql_text(str(self.path))})"
-        columns = ", ".join(f"{sql_text(name)}: 'VARCHAR'" for name in csv_header(self.path))
+            return f"read_parquet({quote_literal(str(self.path))})"
+        columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in csv_header(self.path))
         return (
-            f"read_csv({sql_text(str(self.path))}, auto_detect = false, header = true, "
+            f"read_csv({quote_literal(str(self.path))}, auto_detect = false, header = true, "
             f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"null_padding = false, columns = {{{columns}}})"
         )
@@ -274,11 +274,11 @@ def _load_spark(
     target: Target, schema: str, sources: list[SourceFile], append: bool, scratch: duckdb.DuckDBPyConnection
 ) -> datetime:
     """Each table as one Parquet file written by DuckDB, published to Spark once all are written."""
-    from onboard import spark
+    from onboard.load import spark_raw
 
     stamps = []
     for source in sources:
-        folder = spark.raw_dir(target, schema, source.table)
+        folder = spark_raw.raw_dir(target, schema, source.table)
         if any(folder.glob("*.parquet")):
             found = scratch.execute(
                 f"select cast(max({LOADED_AT_COLUMN}) as timestamp) from read_parquet('{folder}/*.parquet')"
@@ -294,9 +294,9 @@ def _load_spark(
         path = incoming / f"{source.table}-{loaded_at:%Y%m%dT%H%M%S%f}.parquet"
         # timestamptz: Parquet's UTC-adjusted timestamp, which Spark reads as its own `timestamp`
         select = _select_sql(source, loaded_at, "timestamptz")
-        scratch.execute(f"copy ({select}) to {sql_text(str(path))} (format parquet)")
+        scratch.execute(f"copy ({select}) to {quote_literal(str(path))} (format parquet)")
         written[source.table] = path
-    spark.publish_raw_tables(target, schema, written, append)
+    spark_raw.publish_raw_tables(target, schema, written, append)
     shutil.rmtree(incoming, ignore_errors=True)
     return loaded_at
 

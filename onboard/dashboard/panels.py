@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from onboard.report import charts, shape
-from onboard.report.queries import SYNC_RUNS, VALIDATION_RUNS, TableQuery
-from onboard.report.read import ReportData
-from onboard.report.settings import ReportSettings
+from onboard.dashboard import charts, shape
+from onboard.dashboard.queries import SYNC_RUNS, VALIDATION_RUNS, TableQuery
+from onboard.dashboard.read import ReportData
+from onboard.dashboard.settings import ReportSettings
 
 
 @dataclass(frozen=True)
