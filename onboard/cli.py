@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,11 +23,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from onboard.core.as_of import dbt_as_of, now_to_the_hour, parse_as_of
-from onboard.core.dbt import run_dbt
+from onboard import orchestrate
+from onboard.core.as_of import parse_as_of
 from onboard.core.errors import OnboardError, UsageError
-from onboard.core.logs import configure_logging, log
-from onboard.core.warehouse import Target, resolve_target
+from onboard.core.logs import configure_logging
+from onboard.core.targets import resolve_target
 
 app = typer.Typer(
     name="onboard",
@@ -70,6 +70,34 @@ def _progress() -> Progress:
     )
 
 
+class RichReporter:
+    """orchestrate's Reporter: plain lines, rules and progress bars on stderr."""
+
+    def line(self, text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
+    def rule(self, title: str) -> None:
+        console.rule(title)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[orchestrate.Advance]:
+        with _progress() as bar:
+            task = bar.add_task(description, total=total)
+
+            def advance(done: int, new_total: int | None, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=new_total)
+
+            yield advance
+
+
+OUT = RichReporter()
+
+
+def _exit(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
+
+
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
@@ -91,28 +119,14 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
     """Write realistic raw tables (SPEC section 3) plus a manifest of the defects injected."""
-    from onboard.generate import GenerateOptions, parse_break
-    from onboard.generate import generate as run_generate
-
-    if fmt not in ("parquet", "csv"):
-        raise UsageError(f"--format {fmt}: expected parquet or csv")
-    options = GenerateOptions(
+    orchestrate.generate(
+        OUT,
+        out_dir,
         customers=customers,
         seed=seed,
-        as_of=parse_as_of(as_of) if as_of else now_to_the_hour(),
-        fmt=fmt,  # type: ignore[arg-type]
-        breaks=tuple(parse_break(text) for text in breaks or ()),
-    )
-    with _progress() as progress:
-        task = progress.add_task("generate customers", total=customers)
-        manifest = run_generate(out_dir, options, lambda n: progress.advance(task, n))
-    events = manifest["events"]
-    log("generate.done", out_dir=out_dir, customers=customers, events=events["rows"])
-    console.print(
-        f"wrote {events['rows']:,} events for {customers:,} customers to {out_dir} "
-        f"(unusable {sum(events['unusable'].values()):,}, "
-        f"duplicates {events['duplicate_rows']:,}); "
-        f"manifest: {out_dir / 'manifest.json'}"
+        as_of=parse_as_of(as_of) if as_of else None,
+        breaks=breaks,
+        fmt=fmt,
     )
 
 
@@ -125,25 +139,7 @@ def load(
     target: TargetOption = None,
 ) -> None:
     """Load raw files into schema `raw`, as text, in one transaction; refuse only the unreadable."""
-    from onboard.load import load as run_load
-
-    resolved = resolve_target(target)
-    with _progress() as progress:
-        task = progress.add_task(f"load into {resolved.name}", total=None)
-        report = run_load(directory, resolved, append=append, progress=lambda n: progress.advance(task, n))
-        progress.update(task, total=report.rows, completed=report.rows)
-    for table in report.tables:
-        log("load.table", table=table.table, file=table.file, rows=table.rows, mode=report.mode)
-        for problem, count in table.bad_values.items():
-            console.print(f"  {table.file}: {count:,} rows with {problem} (kept; staging sets them aside)")
-        if table.extra_columns:
-            console.print(f"  {table.file}: ignored columns {', '.join(table.extra_columns)}")
-    for name in report.ignored_files:
-        console.print(f"  ignored {name} (not a raw table)")
-    console.print(
-        f"loaded {report.rows:,} rows into {resolved.describe()} "
-        f"({report.mode}, _loaded_at {report.loaded_at})"
-    )
+    orchestrate.load(OUT, directory, resolve_target(target), append=append)
 
 
 @app.command()
@@ -157,28 +153,13 @@ def build(
     target: TargetOption = None,
 ) -> None:
     """Run `dbt build` (models, seeds, data and unit tests) as of an instant."""
-    resolved = resolve_target(target)
-    moment = parse_as_of(as_of) if as_of else None
-    _build(resolved, as_of=moment, full_refresh=full_refresh, select=select, exclude=exclude)
-
-
-def _build(
-    target: Target,
-    as_of: datetime | None,
-    full_refresh: bool = False,
-    select: str | None = None,
-    exclude: str | None = None,
-) -> None:
-    variables: dict[str, object] = {"as_of": dbt_as_of(as_of)} if as_of else {}
-    extra = ["--full-refresh"] if full_refresh else []
-    if select or exclude:
-        # the default selector (selectors.yml) leaves out unit tests that need a built table;
-        # an explicit selection must too
-        excluded = " ".join(filter(None, [exclude, "tag:needs_built_model"]))
-        extra += ["--select", select or "fqn:*", "--exclude", excluded]
-    code = run_dbt("build", target, variables, extra)
-    if code != 0:
-        raise typer.Exit(code)
+    orchestrate.build(
+        resolve_target(target),
+        parse_as_of(as_of) if as_of else None,
+        full_refresh=full_refresh,
+        select=select,
+        exclude=exclude,
+    )
 
 
 @app.command()
@@ -189,45 +170,7 @@ def demo(
     target: TargetOption = None,
 ) -> None:
     """Generate demo data, load it, validate it, build the project, and summarise."""
-    from onboard.dashboard import render_report
-    from onboard.summary import summarise
-
-    resolved = resolve_target(target)
-    as_of = now_to_the_hour()
-    generate(
-        data_dir,
-        customers=customers,
-        seed=seed,
-        as_of=as_of.isoformat(),
-        breaks=None,
-        fmt="parquet",
-    )
-    load(data_dir, append=False, target=target)
-    from onboard.validate.runner import validate as run_validate
-    from onboard.validate.summary import summary_lines
-
-    for line in summary_lines(run_validate(resolved)):
-        console.print(line, markup=False, highlight=False)
-    _build(resolved, as_of=as_of, full_refresh=True)
-    summary = summarise(resolved, as_of)
-    console.rule("onboarding-paths demo")
-    console.print(f"as of            {as_of:%Y-%m-%d %H:%M} UTC")
-    console.print(f"customers        {summary.customers:,}")
-    console.print(f"usable events    {summary.usable_events:,}")
-    reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.unusable_by_reason.items())
-    console.print(f"unusable events  {summary.unusable_events:,} ({reasons}) -> stg_product__events_unusable")
-    console.print(f"warehouse        {resolved.describe()}")
-    console.print(
-        "marts            main.onboarding_customers, stall_alerts, path_metrics, cohort_routing_report, ..."
-    )
-    dashboard = render_report(resolved, Path("results/dashboard.html"))
-    console.print(f"dashboard        {dashboard.path} (open it in a browser; works offline)")
-    console.print(
-        f"next             .venv/bin/onboard build --as-of {as_of - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ} "
-        "(replay a week ago); .venv/bin/onboard sync status; .venv/bin/onboard --help"
-    )
-    console.rule("sync plan: a dry run, nothing is sent (set the env vars of sync/README.md to push)")
-    _sync(resolved, "all", dry_run=True, force=False, setup=False)
+    _exit(orchestrate.demo(OUT, resolve_target(target), customers=customers, seed=seed, data_dir=data_dir))
 
 
 @app.command()
@@ -275,17 +218,11 @@ def validate(
     target: TargetOption = None,
 ) -> None:
     """Validate the raw data against the tracking plan's GX suites; exit 1 on a blocking failure."""
-    from onboard.validate.runner import ValidationFailedError
-    from onboard.validate.runner import validate as run_validate
-    from onboard.validate.runs import accept_run
-    from onboard.validate.summary import summary_lines
-
     resolved = resolve_target(target)
     if accept is not None:
         if since is not None:
             raise UsageError("--accept and --since cannot be used together")
-        record = accept_run(resolved, accept, by or os.environ.get("USER", ""), reason or "")
-        console.print(f"accepted run {record.run_id} (by {record.accepted_by}: {record.accepted_reason})")
+        orchestrate.accept_validation(OUT, resolved, accept, by, reason)
         return
     if by is not None or reason is not None:
         raise UsageError("--by and --reason go with --accept RUN_ID")
@@ -295,12 +232,7 @@ def validate(
         raise UsageError(
             f"--since {since!r}: expected an ISO-8601 time such as 2026-03-16T12:00:00Z"
         ) from None
-    result = run_validate(resolved, since=moment)
-    for line in summary_lines(result):
-        console.print(line, markup=False, highlight=False)
-    log("validate.done", run_id=result.run_id, status=result.status, rows=result.rows)
-    if result.exit_code:
-        raise ValidationFailedError(f"validation run {result.run_id} failed (blocking expectations above)")
+    orchestrate.validate(OUT, resolved, since=moment, blocking=True)
 
 
 SYNC_CHOICES = ("all", "hubspot", "customerio", "status")
@@ -325,42 +257,13 @@ def sync(
     target: TargetOption = None,
 ) -> None:
     """Push segments and suppression flags to HubSpot and Customer.io: diff-based, batched, resumable."""
-    from sync.status import status_lines
-
     if what not in SYNC_CHOICES:
         raise UsageError(f"onboard sync {what}: expected one of {', '.join(SYNC_CHOICES)}")
     resolved = resolve_target(target)
     if what == "status":
-        for line in status_lines(resolved):
-            console.print(line, markup=False, highlight=False)
+        orchestrate.sync_status(OUT, resolved)
         return
-    code = _sync(resolved, what, dry_run=dry_run, force=force, setup=setup)
-    if code:
-        raise typer.Exit(code)
-
-
-def _sync(target: Target, what: str, dry_run: bool, force: bool, setup: bool) -> int:
-    from sync.config import load_sync_config
-    from sync.runner import sync_destination
-    from sync.status import summary_lines
-
-    config = load_sync_config()
-    names = list(config.destinations) if what == "all" else [what]
-    code = 0
-    for name in names:
-        with _progress() as progress:
-            task = progress.add_task(f"sync {name}", total=None)
-
-            def advance(done: int, total: int, task: TaskID = task) -> None:
-                progress.update(task, completed=done, total=total)
-
-            result = sync_destination(
-                target, name, dry_run=dry_run, force=force, setup=setup, config=config, progress=advance
-            )
-        for line in summary_lines(result):
-            console.print(line, markup=False, highlight=False)
-        code = max(code, result.exit_code)
-    return code
+    _exit(orchestrate.sync(OUT, resolved, what, dry_run=dry_run, force=force, setup=setup))
 
 
 @app.command()
@@ -373,17 +276,8 @@ def run(
     target: TargetOption = None,
 ) -> None:
     """The daily job: validate the new raw rows, build, then sync both destinations."""
-    from onboard.validate.runner import validate as run_validate
-    from onboard.validate.summary import summary_lines
-
-    resolved = resolve_target(target)
-    result = run_validate(resolved)
-    for line in summary_lines(result):
-        console.print(line, markup=False, highlight=False)
-    _build(resolved, as_of=parse_as_of(as_of) if as_of else None)
-    code = _sync(resolved, "all", dry_run=dry_run, force=force, setup=False)
-    if code:
-        raise typer.Exit(code)
+    moment = parse_as_of(as_of) if as_of else None
+    _exit(orchestrate.daily_run(OUT, resolve_target(target), as_of=moment, dry_run=dry_run, force=force))
 
 
 @app.command()
@@ -394,14 +288,7 @@ def alerts(
     target: TargetOption = None,
 ) -> None:
     """Post stall alerts to Slack (SLACK_WEBHOOK_URL): realtime one by one, a daily digest of the rest."""
-    from onboard.alerts import run_alerts
-    from onboard.alerts import summary_lines as alert_lines
-
-    result = run_alerts(resolve_target(target), dry_run=dry_run)
-    for line in alert_lines(result):
-        console.print(line, markup=False, highlight=False)
-    if result.exit_code:
-        raise typer.Exit(result.exit_code)
+    _exit(orchestrate.alerts(OUT, resolve_target(target), dry_run=dry_run))
 
 
 @app.command()
@@ -412,12 +299,7 @@ def report(
     target: TargetOption = None,
 ) -> None:
     """Render the offline HTML dashboard of the marts (path metrics, stalls, routing, health)."""
-    from onboard.dashboard import render_report
-
-    result = render_report(resolve_target(target), out)
-    for message in result.messages:
-        console.print(f"  {message}", markup=False, highlight=False)
-    console.print(f"dashboard: {result.path} ({result.charts_rendered} charts)")
+    orchestrate.dashboard(OUT, resolve_target(target), out)
 
 
 def main() -> None:
@@ -427,6 +309,8 @@ def main() -> None:
     """
     try:
         app()
+    except orchestrate.StepFailedError as error:
+        sys.exit(error.exit_code)
     except OnboardError as error:
         console.print(f"onboard: error: {error}", style="red", markup=False, highlight=False)
         sys.exit(error.exit_code)

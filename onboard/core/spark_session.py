@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from onboard.core.errors import UsageError
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 #: Spark's driver binds here unless the user says otherwise (no network interface needed).
 LOCAL_IP = "127.0.0.1"

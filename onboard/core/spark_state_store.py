@@ -26,7 +26,7 @@ from typing import Any
 from onboard.core.errors import UsageError
 from onboard.core.raw_tables import LOADED_AT_COLUMN
 from onboard.core.sql_literal import quote_literal
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 STATE_FILE = "onboard.duckdb"
 MEMORY_LIMIT_VARIABLE = "ONBOARD_DUCKDB_MEMORY_LIMIT"

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from onboard.core.as_of import dbt_as_of
-from onboard.core.warehouse import Target, connect
+from onboard.core.targets import Target
+from onboard.core.warehouse import connect
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""`dbt build` of the project as of an instant, and what the warehouse holds afterwards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from onboard.build.summary import WarehouseSummary, summarise
+from onboard.core.as_of import dbt_as_of
+from onboard.core.dbt import run_dbt
+from onboard.core.targets import Target
+
+__all__ = ["WarehouseSummary", "build", "summarise"]
+
+#: unit tests that read a built table; the default selector (selectors.yml) leaves them out,
+#: and so must an explicit selection
+NEEDS_BUILT_MODEL = "tag:needs_built_model"
+
+
+def build(
+    target: Target,
+    as_of: datetime | None = None,
+    *,
+    full_refresh: bool = False,
+    select: str | None = None,
+    exclude: str | None = None,
+) -> int:
+    """Models, seeds, data and unit tests as of `as_of` (default: the var's own default); dbt's exit code."""
+    variables: dict[str, object] = {"as_of": dbt_as_of(as_of)} if as_of else {}
+    extra = ["--full-refresh"] if full_refresh else []
+    if select or exclude:
+        excluded = " ".join(filter(None, [exclude, NEEDS_BUILT_MODEL]))
+        extra += ["--select", select or "fqn:*", "--exclude", excluded]
+    return run_dbt("build", target, variables, extra)
