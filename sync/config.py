@@ -1,188 +1,116 @@
-"""The sync's configuration: sync/mappings.yml (or $ONBOARD_SYNC_CONFIG) and the destinations' env vars.
+"""The sync's configuration: sync/mappings.yml (or $ONBOARD_SYNC_CONFIG).
 
-Secrets come only from the environment and are never printed: `Credentials.__repr__`
-hides them, and errors name the variable, not its value.
+Read through the project's one configuration reader (onboard/core/project_config.py), so
+every mistake is one line naming the file, the line, the key and what was expected. Each
+destination's entry is read into the model its plug-in declares (sync/destinations/), so a
+destination's own keys are checked with the common ones. The checks that span keys (two
+columns on one property, `removed: clear` without the suppression field, a guarded field
+that is not mapped) come after, worded the same way.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, Field, ValidationError, create_model
 
-from onboard.core.errors import InputError, UsageError
 from onboard.core.paths import PROJECT_DIR
+from onboard.core.project_config import ConfigError, ConfigModel, describe_error, parse_yaml
+from sync.destinations import PLUGINS
+from sync.destinations.base import SUPPRESS_FIELD, DestinationConfig
 
 CONFIG_FILE = PROJECT_DIR / "sync" / "mappings.yml"
-DESTINATIONS = ("hubspot", "customerio")
-FIELD_TYPES = ("string", "number", "bool", "enumeration", "datetime", "date")
-REMOVAL_MODES = ("keep", "clear")
-SUPPRESS_FIELD = "suppress_onboarding"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+CONFIG_ENV = "ONBOARD_SYNC_CONFIG"
+#: the destinations a configuration may name: those registered in sync/destinations/
+DESTINATIONS = tuple(PLUGINS)
 
 
-@dataclass(frozen=True)
-class FieldMapping:
-    """One model column sent as one destination property or attribute."""
+class SyncSettings(ConfigModel):
+    """The keys of mappings.yml besides `destinations`."""
 
-    column: str
-    property: str
-    type: str
-    label: str
+    max_change_share: Annotated[float, Field(ge=0, le=1)] = 0.25
+    max_as_of_age_hours: Annotated[float, Field(gt=0)] = 24
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    """At most `requests` requests per `per_seconds` seconds."""
-
-    requests: int
-    per_seconds: float
-
-
-@dataclass(frozen=True)
-class DestinationConfig:
-    """One destination of mappings.yml."""
-
-    name: str
-    model: str
-    key: str
-    removed: str
-    batch_size: int
-    rate_limit: RateLimit
-    guarded: tuple[str, ...]
-    fields: tuple[FieldMapping, ...]
-    property_group: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def columns(self) -> list[str]:
-        """The model columns to read: the key, then every mapped column."""
-        return [self.key, *(f.column for f in self.fields if f.column != self.key)]
+#: `destinations:`, one optional key per registered destination, each read into its plug-in's model
+DestinationsFile: type[BaseModel] = create_model(
+    "DestinationsFile",
+    __base__=ConfigModel,
+    **{name: (plugin.config_model, None) for name, plugin in PLUGINS.items()},  # type: ignore[call-overload]
+)
+SyncFile: type[SyncSettings] = create_model(
+    "SyncFile", __base__=SyncSettings, destinations=(DestinationsFile, DestinationsFile())
+)
 
 
 @dataclass(frozen=True)
 class SyncConfig:
-    """mappings.yml."""
+    """mappings.yml, checked."""
 
     max_change_share: float
     max_as_of_age_hours: float
     destinations: dict[str, DestinationConfig]
 
 
-def _require(raw: dict[str, Any], key: str, where: str) -> Any:
-    if key not in raw:
-        raise InputError(f"{where}: missing {key}")
-    return raw[key]
-
-
-def _destination(name: str, raw: Any, where: str) -> DestinationConfig:
-    where = f"{where}: destinations.{name}"
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: expected a mapping")
-    removed = str(raw.get("removed", "clear"))
-    if removed not in REMOVAL_MODES:
-        raise InputError(f"{where}.removed: expected keep or clear, got {removed}")
-    fields = []
-    for column, spec in (_require(raw, "fields", where) or {}).items():
-        spec = spec or {}
-        kind = str(spec.get("type", "string"))
-        if kind not in FIELD_TYPES:
-            raise InputError(
-                f"{where}.fields.{column}.type: expected one of {', '.join(FIELD_TYPES)}, got {kind}"
-            )
-        prop = str(spec.get("property", column))
-        fields.append(FieldMapping(str(column), prop, kind, str(spec.get("label", prop))))
-    properties = [f.property for f in fields]
-    if len(set(properties)) != len(properties):
-        raise InputError(f"{where}.fields: two columns map to the same property")
-    if removed == "clear" and SUPPRESS_FIELD not in properties:
-        raise InputError(f"{where}: removed: clear needs a field mapped to {SUPPRESS_FIELD}")
-    guarded = tuple(str(g) for g in raw.get("guarded") or ())
-    unknown = [g for g in guarded if g not in {f.column for f in fields}]
-    if unknown:
-        raise InputError(f"{where}.guarded: not mapped columns: {', '.join(unknown)}")
-    limit = raw.get("rate_limit") or {}
-    batch_size = int(raw.get("batch_size", 100))
-    if batch_size < 1:
-        raise InputError(f"{where}.batch_size: expected a whole number >= 1")
-    return DestinationConfig(
-        name=name,
-        model=str(_require(raw, "model", where)),
-        key=str(_require(raw, "key", where)),
-        removed=removed,
-        batch_size=batch_size,
-        rate_limit=RateLimit(int(limit.get("requests", 10)), float(limit.get("per_seconds", 1))),
-        guarded=guarded,
-        fields=tuple(fields),
-        property_group={str(k): str(v) for k, v in (raw.get("property_group") or {}).items()},
-    )
+def config_path() -> Path:
+    """ONBOARD_SYNC_CONFIG, else sync/mappings.yml."""
+    return Path(os.environ.get(CONFIG_ENV) or CONFIG_FILE)
 
 
 def load_sync_config(path: Path | None = None) -> SyncConfig:
-    """The sync configuration (ONBOARD_SYNC_CONFIG, else sync/mappings.yml)."""
-    path = path or Path(os.environ.get("ONBOARD_SYNC_CONFIG") or CONFIG_FILE)
+    """The sync configuration (ONBOARD_SYNC_CONFIG, else sync/mappings.yml); ConfigError when broken."""
+    path = path or config_path()
     if not path.exists():
-        raise InputError(f"{path}: sync configuration not found")
-    where = str(path)
-    try:
-        return _parse(yaml.safe_load(path.read_text()) or {}, where)
-    except (yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"{where}: not a valid sync configuration ({first})") from None
+        raise ConfigError(f"{path}: sync configuration not found")
+    return parse_sync_config(path.read_text(), str(path))
 
 
-def _parse(raw: dict[str, Any], where: str) -> SyncConfig:
-    """The checked structure of a sync configuration."""
-    destinations = raw.get("destinations") or {}
-    unknown = set(destinations) - set(DESTINATIONS)
-    if unknown:
-        raise InputError(f"{where}: unknown destinations {', '.join(sorted(unknown))}")
-    share = float(raw.get("max_change_share", 0.25))
-    if not 0 <= share <= 1:
-        raise InputError(f"{where}: max_change_share must be between 0 and 1")
-    return SyncConfig(
-        max_change_share=share,
-        max_as_of_age_hours=float(raw.get("max_as_of_age_hours", 24)),
-        destinations={name: _destination(name, spec, where) for name, spec in destinations.items()},
+def parse_sync_config(text: str, source: str) -> SyncConfig:
+    """A sync configuration's text, checked; errors name `source`, the line and the key."""
+    raw = parse_yaml(text, SyncFile, source)
+    entries = dict(dict(raw)["destinations"])
+    destinations = {name: entry.named(name) for name, entry in entries.items() if entry is not None}
+    for name, destination in destinations.items():
+        problem = _problem(name, destination)
+        if problem is not None:
+            loc, expected, got = problem
+            raise ConfigError(_describe(text, source, loc, expected, got))
+    return SyncConfig(raw.max_change_share, raw.max_as_of_age_hours, destinations)
+
+
+def _problem(name: str, destination: DestinationConfig) -> tuple[tuple[str | int, ...], str, Any] | None:
+    """The first check spanning keys that an entry breaks: (key path, what was expected, the value)."""
+    where: tuple[str | int, ...] = ("destinations", name)
+    seen: dict[str, str] = {}
+    for mapping in destination.fields:
+        if mapping.property in seen:
+            return (
+                (*where, "fields", mapping.column, "property"),
+                f"a property no other column maps to ({seen[mapping.property]} maps to it too)",
+                mapping.property,
+            )
+        seen[mapping.property] = mapping.column
+    if destination.removed == "clear" and SUPPRESS_FIELD not in seen:
+        return (
+            (*where, "removed"),
+            f"keep, or a field mapped to {SUPPRESS_FIELD} (clear sets it on records that leave the model)",
+            destination.removed,
+        )
+    mapped = {mapping.column for mapping in destination.fields}
+    for index, column in enumerate(destination.guarded):
+        if column not in mapped:
+            return (*where, "guarded", index), "a column mapped under fields", column
+    return None
+
+
+def _describe(text: str, source: str, loc: tuple[str | int, ...], expected: str, got: Any) -> str:
+    """One line, `file:line: key: expected ..., got ...`, as the configuration reader words its own."""
+    problem = ValueError(f"expected {expected}")
+    error = ValidationError.from_exception_data(
+        "SyncConfig", [{"type": "value_error", "loc": loc, "input": got, "ctx": {"error": problem}}]
     )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A destination's base URL and secrets, from the environment."""
-
-    base_url: str
-    token: str = ""
-    user: str = ""
-
-    def __repr__(self) -> str:
-        return f"Credentials(base_url={self.base_url!r}, secrets hidden)"
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise UsageError(f"environment variable {name} is not set (needed to reach the destination)")
-    return value
-
-
-def _base_url(variable: str, default: str) -> str:
-    url = (os.environ.get(variable) or default).rstrip("/")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UsageError(f"{variable}: expected an http(s) URL, got {url!r}")
-    if parsed.scheme == "http" and parsed.hostname not in LOOPBACK_HOSTS:
-        raise UsageError(f"{variable}: plain http is refused except on loopback; use https")
-    return url
-
-
-def credentials(destination: str) -> Credentials:
-    """The destination's endpoint and secrets (SPEC section 8 env vars)."""
-    if destination == "hubspot":
-        url = _base_url("HUBSPOT_BASE_URL", "https://api.hubapi.com")
-        return Credentials(url, token=_env("HUBSPOT_ACCESS_TOKEN"))
-    url = _base_url("CUSTOMERIO_TRACK_URL", "https://track.customer.io")
-    return Credentials(url, token=_env("CUSTOMERIO_API_KEY"), user=_env("CUSTOMERIO_SITE_ID"))
+    return describe_error(error, source, yaml.compose(text, Loader=yaml.SafeLoader))

@@ -1,8 +1,8 @@
 """Plan a sync: what to add, change and remove, against the state of what the destination acknowledged.
 
-The model is read in bounded pages (in key order); each row becomes its payload (sync/payloads.py),
-written with its hashes to `sync.plan_<destination>`. One SQL pass against `sync_state`
-classifies every key:
+The model is read in bounded pages (in key order); each row becomes its payload in the
+destination's own value types (sync/payloads.py), written with its hashes to
+`sync.plan_<destination>`. One SQL pass against `sync_state` classifies every key:
 
 - add: never acknowledged (or only failed so far)
 - change: acknowledged with another payload hash
@@ -27,24 +27,13 @@ from typing import Any
 import pandas as pd
 
 from onboard.core.db import Database
-from sync.config import DestinationConfig
+from sync.destinations import plugin
+from sync.destinations.base import DestinationConfig, Record
 from sync.payloads import canonical, cleared_payload, digest, guarded_digest, payload, text_digest
 from sync.state import STATE, write_frame
 
 READ_ROWS = 50_000
 SAMPLE_DIFFS = 5
-
-
-@dataclass(frozen=True)
-class Record:
-    """One record to send."""
-
-    seq: int
-    kind: str
-    key: str
-    payload: dict[str, Any]
-    payload_hash: str
-    guarded_hash: str
 
 
 @dataclass
@@ -94,6 +83,7 @@ def _frames(db: Database, destination: DestinationConfig, read_rows: int) -> Ite
     """
     columns = ", ".join(destination.columns)
     relation = model_relation(db, destination)
+    destination_plugin = plugin(destination.name)
     key = destination.key
     last: str | None = None
     while True:
@@ -110,7 +100,7 @@ def _frames(db: Database, destination: DestinationConfig, read_rows: int) -> Ite
         keys, payloads, hashes, guarded = [], [], [], []
         for values in rows:
             row = dict(zip(names, values, strict=True))
-            body = payload(destination, row)
+            body = payload(destination, destination_plugin, row)
             text = canonical(body)
             keys.append(str(row[key]))
             payloads.append(text)
@@ -136,7 +126,7 @@ def build_plan(db: Database, destination: DestinationConfig, read_rows: int = RE
         plan.model_rows += len(frame)
         write_frame(db, plan_rel, frame)
 
-    cleared = cleared_payload(destination)
+    cleared = cleared_payload(destination, plugin(name))
     cleared_text, cleared_hash = canonical(cleared), digest(cleared)
     cleared_guard = guarded_digest(destination, cleared)
     clear = destination.removed == "clear"

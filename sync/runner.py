@@ -1,11 +1,12 @@
 """One sync run for one destination: guards, plan, send in batches, record what was acknowledged.
 
-Order: refuse marts built for a stale as_of; the validation gate (refuse after a failed,
-unaccepted validation, unless --force); plan against the state; the circuit breaker
-(unless --force); then either write the dry-run plan, or send the records batch by batch
-and, as each batch completes, write the acknowledged ones to sync_state and the refused
-ones to sync_errors (one transaction per batch). A crash or kill loses at most the batch
-in flight, whose records are simply resent next run (every call is an idempotent upsert).
+Order: refuse marts built for a stale as_of; the validation gate, which the caller hands
+in (sync/gate.py: refuse after a failed, unaccepted validation, unless --force); plan
+against the state; the circuit breaker (unless --force); then either write the dry-run
+plan, or send the records batch by batch and, as each batch completes, write the
+acknowledged ones to sync_state and the refused ones to sync_errors (one transaction per
+batch). A crash or kill loses at most the batch in flight, whose records are simply resent
+next run (every call is an idempotent upsert).
 """
 
 from __future__ import annotations
@@ -23,14 +24,21 @@ from onboard.core.errors import OnboardError
 from onboard.core.http import ClientStats, DestinationUnavailableError
 from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
-from onboard.core.warehouse import Target
-from onboard.validate.runs import gate_problem, require_passing_validation
-from sync.config import DestinationConfig, SyncConfig, credentials, load_sync_config
-from sync.destination import AuthenticationError, BatchOutcome, Destination, SetupNeededError
+from onboard.core.targets import Target
+from sync.config import SyncConfig, load_sync_config
+from sync.destinations import plugin
+from sync.destinations.base import (
+    AuthenticationError,
+    BatchOutcome,
+    Destination,
+    DestinationConfig,
+    SetupNeededError,
+)
+from sync.gate import ValidationGate
 from sync.plan import Plan, build_plan, drop_scratch, model_relation, pages
 from sync.state import (
     Acknowledged,
-    RunRow,
+    SyncRunRow,
     ensure_tables,
     mark_interrupted,
     record_acknowledged,
@@ -51,7 +59,7 @@ class SyncRefusedError(OnboardError):
 class SyncResult:
     """What one run did."""
 
-    run: RunRow
+    run: SyncRunRow
     plan: Plan
     plan_file: Path | None = None
     setup_changes: list[str] = field(default_factory=list)
@@ -66,14 +74,7 @@ class SyncResult:
 
 def open_destination(config: DestinationConfig) -> Destination:
     """The destination's client, with credentials from the environment."""
-    creds = credentials(config.name)
-    if config.name == "hubspot":
-        from sync.hubspot import HubSpot
-
-        return HubSpot(config, creds)
-    from sync.customerio import CustomerIO
-
-    return CustomerIO(config, creds)
+    return plugin(config.name).open(config)
 
 
 def check_as_of(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
@@ -143,6 +144,7 @@ def sync_destination(
     target: Target,
     name: str,
     *,
+    gate: ValidationGate,
     dry_run: bool = False,
     force: bool = False,
     setup: bool = False,
@@ -150,7 +152,7 @@ def sync_destination(
     progress: Progress | None = None,
     results_dir: Path | None = None,
 ) -> SyncResult:
-    """Plan and (unless dry_run) run one sync of one destination."""
+    """Plan and (unless dry_run) run one sync of one destination, behind the caller's validation gate."""
     config = config or load_sync_config()
     if name not in config.destinations:
         raise SyncRefusedError(f"{name}: not a destination of the sync configuration")
@@ -160,11 +162,11 @@ def sync_destination(
         ensure_tables(db)
         check_as_of(db, destination, config)
         if dry_run:
-            problem = gate_problem(db)
+            problem = gate.problem(db)
             if problem:
                 warnings.append(f"a real run would be blocked: {problem}")
     if not dry_run:
-        require_passing_validation(target, force=force)
+        gate.require(target, force)
     with database(target) as db, db.exclusive(f"onboard.sync.{name}") as mine:
         if not mine:
             raise SyncRefusedError(
@@ -177,7 +179,7 @@ def sync_destination(
             warnings.append(
                 f"{interrupted} earlier run(s) of {name} were interrupted; this run finishes their work"
             )
-        run = RunRow(new_run_id(name), name, utc_now(), forced=force, dry_run=dry_run)
+        run = SyncRunRow(new_run_id(name), name, utc_now(), forced=force, dry_run=dry_run)
         try:
             setup_changes = client.setup() if (client is not None and setup) else []
             plan = build_plan(db, destination)
@@ -205,7 +207,7 @@ def _send_all(
     db: Database,
     client: Destination,
     destination: DestinationConfig,
-    run: RunRow,
+    run: SyncRunRow,
     result: SyncResult,
     progress: Progress | None,
 ) -> None:
@@ -245,7 +247,7 @@ def _send_all(
         )
 
 
-def _record_batch(db: Database, run: RunRow, outcome: BatchOutcome, result: SyncResult) -> None:
+def _record_batch(db: Database, run: SyncRunRow, outcome: BatchOutcome, result: SyncResult) -> None:
     acknowledged = [
         Acknowledged(
             r.key,

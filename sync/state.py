@@ -79,7 +79,7 @@ def ensure_tables(db: Database) -> None:
 
 
 @dataclass
-class RunRow:
+class SyncRunRow:
     """One row of sync_runs."""
 
     run_id: str
@@ -99,10 +99,10 @@ class RunRow:
     message: str | None = None
 
 
-RUN_COLUMNS = tuple(f.name for f in fields(RunRow))
+RUN_COLUMNS = tuple(f.name for f in fields(SyncRunRow))
 
 
-def save_run(db: Database, run: RunRow) -> None:
+def save_run(db: Database, run: SyncRunRow) -> None:
     """Insert or update a run row."""
     db.upsert(RUNS, {column: getattr(run, column) for column in RUN_COLUMNS}, ("run_id",))
 
@@ -119,13 +119,13 @@ def mark_interrupted(db: Database, destination: str) -> int:
     return int(stale or 0)
 
 
-def recent_runs(db: Database, limit: int = 10) -> list[RunRow]:
+def recent_runs(db: Database, limit: int = 10) -> list[SyncRunRow]:
     """The latest runs, newest first."""
     rows = db.rows(
         f"select {', '.join(RUN_COLUMNS)} from {RUNS} "
         f"order by started_at desc, run_id desc limit {int(limit)}"
     )
-    return [RunRow(**dict(zip(RUN_COLUMNS, row, strict=True))) for row in rows]
+    return [SyncRunRow(**dict(zip(RUN_COLUMNS, row, strict=True))) for row in rows]
 
 
 def pending_failures(db: Database) -> list[tuple[str, str, int | None, str]]:

@@ -152,9 +152,16 @@ def sync_both_to_fakes(target: Target, monkeypatch: pytest.MonkeyPatch) -> tuple
     against the sync state). Returns what landed: (HubSpot contacts, Customer.io people).
     Runs with --force: the callers' builds are replays of a past day.
     """
-    from sync.runner import sync_destination
+    from onboard.validate.runs import gate_problem, require_passing_validation
+    from sync.gate import ValidationGate
+    from sync.runner import sync_destination as run_sync
 
     from .fakes import FakeCustomerIO, FakeHubSpot
+
+    gate = ValidationGate(require_passing_validation, gate_problem)
+
+    def sync_destination(target: Target, name: str, **options: object):
+        return run_sync(target, name, gate=gate, **options)
 
     with FakeHubSpot(token="t") as hubspot, FakeCustomerIO(site_id="s", api_key="k") as customerio:
         monkeypatch.setenv("HUBSPOT_BASE_URL", hubspot.base_url)

@@ -780,7 +780,14 @@ def test_a_second_sync_of_one_destination_is_refused_while_the_first_runs(
 ):
     """Two runs of one destination at once would share its scratch tables and state rows."""
     from onboard.core.db import database
-    from sync.runner import SyncRefusedError, sync_destination
+    from onboard.validate.runs import gate_problem, require_passing_validation
+    from sync.gate import ValidationGate
+    from sync.runner import SyncRefusedError
+    from sync.runner import sync_destination as run_sync
+
+    def sync_destination(target: Target, name: str, **options):
+        gate = ValidationGate(require_passing_validation, gate_problem)
+        return run_sync(target, name, gate=gate, **options)
 
     generated_builds.require_success()
     allow_replayed_builds(tmp_path, monkeypatch)

@@ -26,19 +26,35 @@ from onboard.core.errors import UsageError
 from onboard.core.http import DestinationUnavailableError
 from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate
-from onboard.validate.runs import RunRecord, ValidationGateError, insert_run, utc_now
-from sync.config import Credentials, credentials, load_sync_config
-from sync.hubspot import HubSpot
-from sync.plan import Record
-from sync.runner import SyncRefusedError, sync_destination
+from onboard.validate.runs import (
+    RunRecord,
+    ValidationGateError,
+    gate_problem,
+    insert_run,
+    require_passing_validation,
+    utc_now,
+)
+from sync.config import load_sync_config
+from sync.destinations import PLUGINS
+from sync.destinations.base import Credentials, Record
+from sync.gate import ValidationGate
+from sync.runner import SyncRefusedError
+from sync.runner import sync_destination as run_sync
 from sync.values import column_values
 
-from .conftest import ONBOARD, PROJECT_DIR, query, run_onboard
+from .conftest import ONBOARD, PROJECT_DIR, query, run_dbt, run_onboard
 from .fakes import FakeCustomerIO, FakeHubSpot, Fault, RateLimit
 
 CUSTOMERS = 600
 AS_OF = now_to_the_hour()
 FAST_RETRIES = {"ONBOARD_SYNC_RETRY_BASE_SECONDS": "0.01", "ONBOARD_SYNC_MAX_ATTEMPTS": "4"}
+#: what onboard/orchestrate.py hands every sync: validation's verdict (the sync never imports validation)
+VALIDATION_GATE = ValidationGate(require=require_passing_validation, problem=gate_problem)
+
+
+def sync_destination(target: Target, name: str, **options):
+    """One sync run behind the validation gate, as `onboard sync` runs it."""
+    return run_sync(target, name, gate=VALIDATION_GATE, **options)
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +328,7 @@ def test_a_whole_batch_400_is_halved_until_the_bad_input_is_isolated(target, hub
         for n in range(100)
     ]
     records[37] = Record(37, "add", "person37@example.com", {"onboarding_track": "no_such_track"}, "h", "g")
-    client = HubSpot(load_sync_config().destinations["hubspot"], credentials("hubspot"))
+    client = PLUGINS["hubspot"].open(load_sync_config().destinations["hubspot"])
     requests_before = upsert_requests(hubspot)
 
     outcome = client.send(records)
@@ -405,7 +421,7 @@ def test_a_sync_killed_mid_run_loses_nothing_when_re_run(target, tmp_path):
     with FakeHubSpot(token="pat-test", latency_s=0.05) as server:
         env |= {"HUBSPOT_BASE_URL": server.base_url, "HUBSPOT_ACCESS_TOKEN": "pat-test"}
         config = load_sync_config().destinations["hubspot"]
-        HubSpot(config, Credentials(server.base_url, token="pat-test")).setup()
+        PLUGINS["hubspot"].open(config, Credentials(server.base_url, token="pat-test")).setup()
         process = subprocess.Popen(
             [ONBOARD, "sync", "hubspot"],
             env=env,
@@ -553,6 +569,106 @@ def test_the_values_hubspot_enumerations_offer_cover_every_value_the_marts_hold(
         assert held, column
 
 
+#: every var naming a coded column's values, renamed (and one more recovery cycle)
+RENAMED_VARS = {
+    "routing_confidences": ["certain", "likely", "unsure"],
+    "suppression_reasons": ["removed", "cancelled", "opted_out", "unpaid", "trial_over", "converted"],
+    "default_risk_action": "keep_onboarding",
+    "checkpoint_states": ["new", "converted", "rescue", "lost", "left"],
+    "max_recovery_cycles": 3,
+}
+CODED_COLUMNS = {
+    "crm_contacts": (
+        "track",
+        "routing_confidence",
+        "next_best_action",
+        "action_priority",
+        "checkpoint_state",
+        "stall_step",
+        "stall_severity",
+        "risk_action",
+        "suppression_reason",
+    ),
+}
+CODED_COLUMNS["esp_people"] = (*CODED_COLUMNS["crm_contacts"], "plan_tier")
+
+
+def test_the_values_the_sync_offers_follow_the_vars_a_build_uses(target, tmp_path):
+    """One source: the SQL, the marts' value tests and the sync read the same vars.
+
+    A build given renamed values (and a third recovery cycle) writes them, its
+    accepted_values tests pass, and the values the sync offers HubSpot are those; the same
+    marts checked against the default vars fail their value tests.
+    """
+    renamed = column_values(RENAMED_VARS)
+    default = column_values()
+    assert renamed["checkpoint_state"] == (
+        "new",
+        "converted",
+        "rescue_1",
+        "rescue_2",
+        "rescue_3",
+        "lost",
+        "left",
+    )
+    assert renamed["suppression_reason"] == tuple(RENAMED_VARS["suppression_reasons"])
+    assert renamed["risk_action"] == ("emergency_outreach", "automated_nudge", "keep_onboarding")
+    variables = json.dumps({"as_of": dbt_as_of(AS_OF), **RENAMED_VARS})
+    marts = "+crm_contacts +esp_people"
+    target_path = str(tmp_path / "dbt")
+    # the unit tests' expected rows spell the default names: they check the rules, not the names
+    built = run_dbt(
+        "build",
+        "--select",
+        marts,
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        variables,
+        "--target-path",
+        target_path,
+        warehouse=target.duckdb_path,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+
+    held: set[str] = set()
+    for mart, columns in CODED_COLUMNS.items():
+        for column in columns:
+            values = {
+                v
+                for (v,) in query(
+                    target, f"select distinct {column} from main.{mart} where {column} is not null"
+                )
+            }
+            assert values and values <= set(renamed[column]), (mart, column, values)
+            held |= values
+    assert {"certain", "likely", "converted", "keep_onboarding", "rescue_1", "new"} <= held
+    assert not held & {
+        "activated",
+        "normal_onboarding",
+        "onboarding",
+        "recovery_1",
+        "win_back",
+        "exited",
+        "churned",
+    }
+    assert renamed["checkpoint_state"] != default["checkpoint_state"]
+
+    tested = run_dbt(
+        "test",
+        "--select",
+        "esp_people",
+        "--vars",
+        json.dumps({"as_of": dbt_as_of(AS_OF)}),
+        "--target-path",
+        target_path,
+        warehouse=target.duckdb_path,
+    )
+    assert tested.returncode == 1
+    for column in ("routing_confidence", "checkpoint_state", "risk_action", "suppression_reason"):
+        assert f"accepted_values_esp_people_{column}" in tested.stdout, column
+
+
 def test_the_plan_reads_every_row_of_a_model_larger_than_one_page(target):
     from sync.plan import build_plan, drop_scratch
 
@@ -577,7 +693,114 @@ def test_a_broken_sync_configuration_is_one_line_naming_the_file(target, tmp_pat
     env = {"ONBOARD_DUCKDB_PATH": str(target.duckdb_path), "ONBOARD_SYNC_CONFIG": str(broken)}
     done = run_onboard("sync", "--dry-run", env=env)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"{broken}: not a valid sync configuration" in done.stderr
+    assert f"{broken}:6: destinations.hubspot.rate_limit.requests: expected a valid integer" in done.stderr
+    assert "got 'lots'" in done.stderr
     broken.write_text("destinations: [unclosed\n")
     done = run_onboard("sync", "--dry-run", env=env)
-    assert done.returncode == 2 and f"{broken}: not a valid sync configuration" in done.stderr
+    assert done.returncode == 2 and f"{broken}:2: expected valid YAML" in done.stderr
+
+
+MAPPINGS = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
+TRACK_LINE = "track: {property: onboarding_track, type: enumeration, label: Onboarding track}"
+SUPPRESS_LINE = (
+    "      suppress_onboarding: {property: suppress_onboarding, type: bool, label: Suppress onboarding}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line_of", "key", "expected"),
+    [
+        (
+            "removed: clear",
+            "removed: sometimes",
+            "removed: sometimes",
+            "destinations.hubspot.removed",
+            "expected 'keep' or 'clear', got 'sometimes'",
+        ),
+        (
+            TRACK_LINE,
+            TRACK_LINE.replace("enumeration", "enum"),
+            "type: enum,",
+            "destinations.hubspot.fields.track.type",
+            "'date', got 'enum'",
+        ),
+        (
+            "{property: onboarding_routing_confidence,",
+            "{property: onboarding_track,",
+            "routing_confidence: {property: onboarding_track",
+            "destinations.hubspot.fields.routing_confidence.property",
+            "expected a property no other column maps to (track maps to it too), got 'onboarding_track'",
+        ),
+        (
+            SUPPRESS_LINE,
+            "",
+            "removed: clear",
+            "destinations.hubspot.removed",
+            "a field mapped to suppress_onboarding",
+        ),
+        (
+            "guarded: [track, suppress",
+            "guarded: [tracks, suppress",
+            "guarded: [tracks",
+            "destinations.hubspot.guarded.0",
+            "expected a column mapped under fields, got 'tracks'",
+        ),
+        (
+            "batch_size: 100 ",
+            "batch_size: 0 ",
+            "batch_size: 0 ",
+            "destinations.hubspot.batch_size",
+            "expected greater than or equal to 1, got 0",
+        ),
+        (
+            "max_change_share: 0.25",
+            "max_change_share: 1.5",
+            "max_change_share: 1.5",
+            "max_change_share",
+            "expected less than or equal to 1, got 1.5",
+        ),
+        (
+            "\n  customerio:\n",
+            "\n  mailchimp:\n",
+            "mailchimp:",
+            "destinations.mailchimp",
+            "expected no such key (unknown)",
+        ),
+        (
+            "    property_group: {name: onboarding_paths, label: Onboarding paths}\n",
+            "",
+            "  hubspot:",
+            "destinations.hubspot.property_group",
+            "the key is missing",
+        ),
+    ],
+)
+def test_every_check_of_the_sync_configuration_names_file_line_and_key(old, new, line_of, key, expected):
+    from onboard.core.project_config import ConfigError
+    from sync.config import parse_sync_config
+
+    assert old in MAPPINGS
+    broken = MAPPINGS.replace(old, new, 1)
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if line_of in text)
+    with pytest.raises(ConfigError) as refused:
+        parse_sync_config(broken, "m.yml")
+    assert str(refused.value).startswith(f"m.yml:{line}: {key}: expected ")
+    assert expected in str(refused.value)
+
+
+def test_hubspots_rate_limit_headers_are_its_own_and_the_core_client_reads_only_retry_after():
+    import requests
+
+    from onboard.core.http import retry_after_seconds
+    from sync.destinations.hubspot.rate_limit import wait_hint
+
+    answer = requests.Response()
+    answer.status_code = 429
+    answer.headers.update(
+        {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Remaining": "0"}
+    )
+    assert retry_after_seconds(answer) is None and wait_hint(answer) == 10.0
+    answer.headers["X-HubSpot-RateLimit-Remaining"] = "3"
+    assert wait_hint(answer) is None
+    answer.headers["Retry-After"] = "2"
+    assert retry_after_seconds(answer) == 2.0

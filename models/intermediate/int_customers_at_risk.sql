@@ -137,7 +137,7 @@ final as (
             when churn_risk_score is null then null
             when churn_risk_score >= {{ thresholds['emergency_outreach'] }} then 'emergency_outreach'
             when churn_risk_score >= {{ thresholds['automated_nudge'] }} then 'automated_nudge'
-            else 'normal_onboarding'
+            else '{{ var("default_risk_action") }}'
         end as risk_action
     from scored_risk
 )

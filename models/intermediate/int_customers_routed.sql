@@ -1,4 +1,5 @@
 {%- set routing = var('routing') %}
+{%- set all_known, tier_known, tier_unknown = var('routing_confidences') %}
 
 -- the onboarding track (SPEC section 6): follows the current plan tier, so an upgrade re-routes
 with
@@ -48,9 +49,9 @@ final as (
             else 'standard'
         end as track,
         case
-            when plan_tier is null then 'low'
-            when arr is not null and company_size is not null then 'high'
-            else 'medium'
+            when plan_tier is null then '{{ tier_unknown }}'
+            when arr is not null and company_size is not null then '{{ all_known }}'
+            else '{{ tier_known }}'
         end as routing_confidence
     from firmographics
 )

@@ -1,3 +1,6 @@
+{%- set deleted, churned, unsubscribed, payment_failed, trial_expired, activated
+    = var('suppression_reasons') %}
+
 -- why a customer must not get onboarding sends (SPEC section 6), the first reason that holds
 with
 
@@ -23,15 +26,15 @@ reasons as (
         subscriptions.status as subscription_status,
         emails.is_frequency_capped,
         case
-            when subscriptions.status = 'deleted' then 'deleted'
-            when subscriptions.status = 'cancelled' then 'churned'
-            when emails.has_opted_out then 'unsubscribed'
-            when subscriptions.status = 'past_due' then 'payment_failed'
+            when subscriptions.status = 'deleted' then '{{ deleted }}'
+            when subscriptions.status = 'cancelled' then '{{ churned }}'
+            when emails.has_opted_out then '{{ unsubscribed }}'
+            when subscriptions.status = 'past_due' then '{{ payment_failed }}'
             when
                 subscriptions.status = 'trialing'
                 and subscriptions.trial_ends_at < {{ as_of() }}
-                then 'trial_expired'
-            when scored.is_activated then 'activated'
+                then '{{ trial_expired }}'
+            when scored.is_activated then '{{ activated }}'
         end as suppression_reason
     from customers
     inner join scored
@@ -48,7 +51,7 @@ final as (
         subscription_status,
         suppression_reason,
         suppression_reason is not null as suppress_onboarding,
-        coalesce(suppression_reason <> 'activated', false) as global_suppression,
+        coalesce(suppression_reason <> '{{ activated }}', false) as global_suppression,
         is_frequency_capped as frequency_capped
     from reasons
 )

@@ -2,9 +2,10 @@
 
 - **Pacing**: requests are spaced evenly at the destination's documented limit, with a 5 %
   margin (`RATE_MARGIN`), so the client never triggers the server's limiter on its own.
-- **429**: wait what `Retry-After` says (seconds or an HTTP date); without it, HubSpot's
-  `X-HubSpot-RateLimit-Interval-Milliseconds` when `-Remaining` is 0 (the window must clear);
-  else exponential backoff. At most `max_rate_limit_waits` times per request.
+- **429**: wait what `Retry-After` says (seconds or an HTTP date); without it, what the
+  API's own headers say, read by the `wait_hint` its caller passes (each API has its own,
+  e.g. a rate-limit window's remaining count); else exponential backoff. At most
+  `max_rate_limit_waits` times per request.
 - **500/502/503/504 and connection errors** (including a connection dropped after the
   server applied the write): exponential backoff with full jitter, at most `max_attempts`
   tries, then `DestinationUnavailableError`. Resending is safe for the syncs (every call
@@ -104,24 +105,22 @@ class ClientStats:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
+#: wait_hint(response): the seconds an API's own headers ask a 429 to wait, or None
+WaitHint = Callable[[requests.Response], float | None]
+
+
 def retry_after_seconds(response: requests.Response) -> float | None:
-    """How long a 429 asks to wait: Retry-After, else HubSpot's window when exhausted, else None."""
+    """How long a 429 asks to wait by the standard Retry-After header (seconds or an HTTP date), or None."""
     header = response.headers.get("Retry-After")
-    if header:
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
         try:
-            return max(0.0, float(header))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-            except (TypeError, ValueError):
-                return None
-    interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-    if interval and response.headers.get("X-HubSpot-RateLimit-Remaining") == "0":
-        try:
-            return float(interval) / 1000.0
-        except ValueError:
+            return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+        except (TypeError, ValueError):
             return None
-    return None
 
 
 class HttpClient:
@@ -136,6 +135,7 @@ class HttpClient:
         auth: tuple[str, str] | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        wait_hint: WaitHint | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
@@ -148,6 +148,7 @@ class HttpClient:
         self.pacer = Pacer(rate_limit[0], rate_limit[1], sleep)
         self.stats = ClientStats()
         self._sleep = sleep
+        self._wait_hint = wait_hint
 
     def close(self) -> None:
         self.session.close()
@@ -195,6 +196,8 @@ class HttpClient:
                         f"({method} {path})"
                     )
                 asked = retry_after_seconds(response)
+                if asked is None and self._wait_hint is not None:
+                    asked = self._wait_hint(response)
                 wait = self.policy.backoff(rate_limit_waits) if asked is None else asked
                 log("sync.rate_limited", destination=self.name, path=path, wait=round(wait, 2))
                 self.pacer.hold(wait)

@@ -19,9 +19,15 @@ import requests
 
 from onboard.core.http import HttpClient, RetryPolicy
 from onboard.core.logs import log
-from sync.config import Credentials, DestinationConfig
-from sync.destination import BatchOutcome, check_auth, error_message
-from sync.plan import Record
+from sync.destinations.base import (
+    BatchOutcome,
+    Credentials,
+    DestinationConfig,
+    Record,
+    check_auth,
+    error_message,
+)
+from sync.destinations.customerio.config import API_KEY_ENV, SITE_ID_ENV
 
 BATCH_PATH = "/api/v2/batch"
 MAX_REQUEST_BYTES = 500_000
@@ -79,7 +85,7 @@ def split_by_size(records: list[Record], max_items: int) -> list[list[Record]]:
 
 
 class CustomerIO:
-    """The Customer.io destination."""
+    """The Customer.io destination, open for one run."""
 
     name = "customerio"
 
@@ -89,7 +95,7 @@ class CustomerIO:
         self.config = config
         self.client = HttpClient(
             creds.base_url,
-            "customerio",
+            self.name,
             (config.rate_limit.requests, config.rate_limit.per_seconds),
             auth=(creds.user, creds.token),
             policy=policy,
@@ -121,7 +127,7 @@ class CustomerIO:
 
     def _send(self, records: list[Record], outcome: BatchOutcome) -> None:
         response = self.client.request("POST", BATCH_PATH, {"batch": [item(r) for r in records]})
-        check_auth(response, self.name, "CUSTOMERIO_SITE_ID / CUSTOMERIO_API_KEY")
+        check_auth(response, self.name, f"{SITE_ID_ENV} / {API_KEY_ENV}")
         status = response.status_code
         errors = _item_errors(response)
         accepted = 200 <= status < 300

@@ -1,0 +1,196 @@
+"""The contract between the sync's engine and its destinations.
+
+The engine (plan, payloads, state, runner) knows a destination only through what is here:
+its entry of sync/mappings.yml (`DestinationConfig`, which a destination may extend with
+keys of its own), the `Plugin` registered under its name (value conversion, credentials,
+opening a client), and the `Destination` client that sends records and says which were
+acknowledged (`BatchOutcome`). A new destination is a folder beside hubspot/ and
+customerio/ implementing these, one line in sync/destinations/__init__.py, and its entry
+in mappings.yml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated, Any, ClassVar, Literal, Protocol
+
+import requests
+from pydantic import Field, PrivateAttr
+
+from onboard.core.errors import UsageError
+from onboard.core.http import HttpClient, RetryPolicy
+from onboard.core.project_config import ConfigModel
+
+#: the property every `removed: clear` destination sets on records that leave the model
+SUPPRESS_FIELD = "suppress_onboarding"
+FieldType = Literal["string", "number", "bool", "enumeration", "datetime", "date"]
+
+
+# --- a destination's entry of mappings.yml ---------------------------------------------------
+
+
+class FieldSpec(ConfigModel):
+    """How one model column is sent, as mappings.yml writes it (every key optional)."""
+
+    property: str | None = None
+    type: FieldType = "string"
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """One model column sent as one destination property or attribute."""
+
+    column: str
+    property: str
+    type: str
+    label: str
+
+
+class RateLimit(ConfigModel):
+    """At most `requests` requests per `per_seconds` seconds."""
+
+    requests: Annotated[int, Field(ge=1)] = 10
+    per_seconds: Annotated[float, Field(gt=0)] = 1.0
+
+
+class DestinationConfig(ConfigModel):
+    """One destination of mappings.yml; a destination with keys of its own subclasses it."""
+
+    model: str
+    key: str
+    removed: Literal["keep", "clear"] = "clear"
+    batch_size: Annotated[int, Field(ge=1)] = 100
+    rate_limit: RateLimit = RateLimit()
+    guarded: tuple[str, ...] = ()
+    field_specs: dict[str, FieldSpec | None] = Field(alias="fields")
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        """The destination's name: its key under `destinations:` (set by sync/config.py)."""
+        return self._name
+
+    def named(self, name: str) -> DestinationConfig:
+        """This entry as the destination `name`."""
+        copy = self.model_copy()
+        copy._name = name
+        return copy
+
+    @cached_property
+    def fields(self) -> tuple[FieldMapping, ...]:
+        """Every mapped column, in file order (property defaults to the column, label to the property)."""
+        mappings = []
+        for column, spec in self.field_specs.items():
+            spec = spec or FieldSpec()
+            prop = spec.property or column
+            mappings.append(FieldMapping(column, prop, spec.type, spec.label or prop))
+        return tuple(mappings)
+
+    @property
+    def columns(self) -> list[str]:
+        """The model columns to read: the key, then every mapped column."""
+        return [self.key, *(f.column for f in self.fields if f.column != self.key)]
+
+
+# --- records and what a destination answers ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record to send."""
+
+    seq: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    payload_hash: str
+    guarded_hash: str
+
+
+@dataclass
+class BatchOutcome:
+    """Which records of a batch the destination acknowledged, and which it refused."""
+
+    acknowledged: list[Record] = field(default_factory=list)
+    failed: list[tuple[Record, int | None, str]] = field(default_factory=list)
+
+
+class AuthenticationError(UsageError):
+    """The destination refused the credentials (401/403): the run stops."""
+
+
+class SetupNeededError(UsageError):
+    """The destination lacks a property or option the mapping needs: the run stops before sending."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A destination's base URL and secrets, from the environment."""
+
+    base_url: str
+    token: str = ""
+    user: str = ""
+
+    def __repr__(self) -> str:
+        return f"Credentials(base_url={self.base_url!r}, secrets hidden)"
+
+
+class Destination(Protocol):
+    """A destination client, open for one run."""
+
+    name: str
+    client: HttpClient
+
+    def setup(self) -> list[str]: ...
+
+    def preflight(self, values: dict[str, set[str]]) -> None: ...
+
+    def send(self, records: list[Record]) -> BatchOutcome: ...
+
+    def close(self) -> None: ...
+
+
+class Plugin(Protocol):
+    """A destination as the engine sees it, registered by name in sync/destinations/__init__.py."""
+
+    #: its entry of mappings.yml: DestinationConfig, or a subclass with the destination's own keys
+    config_model: ClassVar[type[DestinationConfig]]
+    #: what a blanked property holds, and what SUPPRESS_FIELD holds, on a record that left the model
+    blank: ClassVar[Any]
+    suppressed: ClassVar[Any]
+
+    def value(self, mapping: FieldMapping, value: Any) -> Any:
+        """A model value as the destination wants it in a payload."""
+        ...
+
+    def credentials(self) -> Credentials:
+        """The endpoint and secrets, from the destination's environment variables."""
+        ...
+
+    def open(
+        self, config: DestinationConfig, creds: Credentials | None = None, policy: RetryPolicy | None = None
+    ) -> Destination:
+        """A client for one run (credentials from the environment unless given)."""
+        ...
+
+
+# --- reading answers ---------------------------------------------------------------------------
+
+
+def error_message(response: requests.Response) -> str:
+    """The message of an error answer (JSON `message`, else the body), shortened."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    return str(body.get("message") or body)[:1000] if isinstance(body, dict) else str(body)[:1000]
+
+
+def check_auth(response: requests.Response, name: str, variables: str) -> None:
+    """Stop on 401/403, naming the environment variables to check (never their values)."""
+    if response.status_code in (401, 403):
+        raise AuthenticationError(
+            f"{name} answered {response.status_code} ({error_message(response)[:200]}); check {variables}"
+        )
