@@ -105,8 +105,12 @@ def test_config_defaults_and_overrides():
     assert config.level("signup_completed.plan_tier").tolerated_share == 0.0
     assert config.level("integration_connected.integration").tolerated_share == 0.01
     assert config.level("unusable.null_event_id").tolerated_share == 0.05
-    with pytest.raises(Exception, match="tolerated_share"):
+    with pytest.raises(
+        InputError, match=r"checks\.x\.tolerated_share: expected less than or equal to 1, got 2"
+    ):
         parse_config({"checks": {"x": {"tolerated_share": 2}}})
+    with pytest.raises(InputError, match=r"checks\.x\.severity: expected 'critical' or 'warning'"):
+        parse_config({"checks": {"x": {"severity": "fatal"}}})
 
 
 def test_gate_blocks_before_any_validation(tmp_path):
@@ -211,10 +215,14 @@ def test_a_first_run_reads_the_same_events_without_finding_which_arrived(clean):
     import pandas as pd
 
     from onboard.core.db import database
-    from onboard.validate.source import event_frames, latest_loaded_at, window_holds_every_load
+    from onboard.validate.source import (
+        event_frames,
+        latest_loaded_at,
+        render_queries,
+        window_holds_every_load,
+    )
 
     target, manifest, _ = clean
-    plan = load_tracking_plan()
     since = datetime(1970, 1, 1)
     with database(target) as db:
         until = latest_loaded_at(db)
@@ -223,7 +231,7 @@ def test_a_first_run_reads_the_same_events_without_finding_which_arrived(clean):
         assert not window_holds_every_load(db, until)
 
         def rows(every_load: bool) -> pd.DataFrame:
-            frames = event_frames(db, plan, since, until, every_load, 10**9)
+            frames = event_frames(db, render_queries(target, every_load), since, until, 10**9)
             frame = pd.concat(list(frames), ignore_index=True)
             return frame.sort_values(["event_id", "unusable_reason"], na_position="last", ignore_index=True)
 
@@ -236,14 +244,15 @@ def test_a_first_run_reads_the_same_events_without_finding_which_arrived(clean):
 def test_the_streamed_event_queries_have_no_union():
     """DuckDB 1.4 streaming a `union all` whose arms end in joins and windows stops, idle, once
     its result buffer fills (8 M events here; duckdb/duckdb#22215): each arm is its own query."""
-    from onboard.validate.source import RESENT_IDS, events_sql, resent_ids_sql
+    from onboard.validate.source import RESENT_IDS, STATE_STORE_SQL, render_queries
 
     for every_load in (True, False):
-        queries = events_sql(load_tracking_plan(), every_load=every_load)
+        rendered = render_queries(STATE_STORE_SQL, every_load)
+        queries = rendered.events
         assert len(queries) == 3
         assert not [sql for sql in queries if re.search(r"\bunion\b", sql, re.IGNORECASE)]
         assert [RESENT_IDS in sql for sql in queries] == [True, True, False]
-        assert resent_ids_sql(every_load=every_load).startswith(f"create temporary table {RESENT_IDS} as")
+        assert rendered.resent_ids.startswith(f"create temporary table {RESENT_IDS} as")
 
 
 def _volume_config(**overrides) -> ValidationConfig:
@@ -296,13 +305,19 @@ def test_volume_only_judges_days_from_the_window_on():
 
 
 def test_volume_config_is_checked():
-    with pytest.raises(InputError, match=r"volume\.history_days must be a whole number"):
+    with pytest.raises(InputError, match=r"volume\.history_days: expected greater than or equal to 1, got 0"):
         parse_config({"volume": {"history_days": 0}})
-    with pytest.raises(InputError, match="volume: unknown keys median"):
+    with pytest.raises(InputError, match=r"volume\.history_days: expected a valid integer, got 2\.5"):
+        parse_config({"volume": {"history_days": 2.5}})
+    with pytest.raises(InputError, match=r"volume\.median: expected no such key \(unknown\)"):
         parse_config({"volume": {"median": 3}})
-    with pytest.raises(InputError, match="min_history_days must not exceed"):
+    with pytest.raises(
+        InputError, match=r"volume\.min_history_days: expected at most history_days \(5\), got 6"
+    ):
         parse_config({"volume": {"history_days": 5, "min_history_days": 6}})
-    assert load_config().volume == VolumeConfig(14, 7, 0.5, 20)
+    assert load_config().volume == VolumeConfig(
+        history_days=14, min_history_days=7, drop_share=0.5, min_median_events=20
+    )
     assert load_config().level("volume.zero").tolerated_share == 0.0
 
 
@@ -405,5 +420,140 @@ def test_small_windows_take_shares_over_the_floor_and_zero_tolerance_still_block
     assert outcome(21, 2000, 0.01) == "blocking"
     assert outcome(0, 81, 0.0) == "pass"
     assert load_config().share_floor_rows == 1000
-    with pytest.raises(InputError, match="share_floor_rows"):
+    with pytest.raises(InputError, match=r"share_floor_rows: expected greater than or equal to 0, got -1"):
         parse_config({"share_floor_rows": -1})
+
+
+# --- one home for the row rules: staging and validation classify with the same macros --------
+
+#: Raw events with every way a row can be unusable, and re-sent event_ids whose copies differ.
+#: (event_id, event_name, customer_id, occurred_at, received_at, properties)
+RULE_ROWS = [
+    ("ok", "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+    ("no_customer", "query_run", "", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+    ("bad_time", "query_run", "c1", "yesterday-ish", "2026-03-01T10:00:01Z", "{}"),
+    ("two_defects", "query_run", "", "not a time", "2026-03-01T10:00:01Z", "{}"),
+    ("unknown_name", "nope", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+    ("bad_json", "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{not json"),
+    ("not_object", "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "[1]"),
+    ("offset", "query_run", "c1", "2026-03-01T12:00:00+02:00", "2026-03-01T10:00:01Z", None),
+    ("signup", "signup_completed", "c2", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", '{"email": 7}'),
+    # received first: unusable; received later: usable (the de-duplication order decides)
+    ("resent", "query_run", "", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+    ("resent", "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T11:00:00Z", "{}"),
+    ("resent_tie", "query_run", "c1", "2026-03-01T10:00:05Z", "2026-03-01T10:10:00Z", "{}"),
+    ("resent_tie", "query_run", "c1", "2026-03-01T10:00:01Z", "2026-03-01T10:10:00Z", "{}"),
+    ("", "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+    (None, "query_run", "c1", "2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "{}"),
+]
+
+
+def _project_copy(folder: Path) -> Path:
+    """The dbt project (models, macros, seeds, tests, config) copied to folder."""
+    import shutil
+
+    from .conftest import PROJECT_DIR
+
+    folder.mkdir()
+    for name in ("dbt_project.yml", "selectors.yml"):
+        shutil.copy(PROJECT_DIR / name, folder / name)
+    for name in ("models", "macros", "seeds", "tests/dbt"):
+        shutil.copytree(PROJECT_DIR / name, folder / name)
+    return folder
+
+
+def _staging_and_validation_reasons(project: Path, target: Target) -> tuple[dict, dict]:
+    """{event_id or '<none>': reason} from base_product__events (built by dbt) and from validation."""
+    import os
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from onboard.core.db import database
+    from onboard.validate.source import event_frames, latest_loaded_at, render_queries
+
+    from .conftest import PROJECT_DIR
+
+    dbt = str(Path(sys.executable).parent / "dbt")
+    models = "base_product__events stg_product__events_unusable"
+    folders = ["--project-dir", str(project), "--profiles-dir", str(PROJECT_DIR)]
+    built = subprocess.run(
+        [dbt, "run", "--full-refresh", *folders, "--select", models],
+        cwd=project,
+        env={**os.environ, "ONBOARD_DUCKDB_PATH": str(target.duckdb_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    staging = dict(
+        query(
+            target,
+            "select event_id, coalesce(unusable_reason, 'usable') from main_staging.base_product__events",
+        )
+    )
+    (without_id,) = query(
+        target,
+        "select count(*) from main_staging.stg_product__events_unusable where reason = 'null_event_id'",
+    )[0]
+    staging["<none>"] = f"null_event_id x {without_id}"
+
+    with database(target) as db:
+        until = latest_loaded_at(db)
+        assert until is not None
+        queries = render_queries(target, every_load=False, project_dir=project)
+        frame = pd.concat(list(event_frames(db, queries, datetime(1970, 1, 1), until)), ignore_index=True)
+    with_id = frame[frame["event_id"].notna()]
+    validation = dict(zip(with_id["event_id"], with_id["unusable_reason"].fillna("usable"), strict=True))
+    missing = frame[frame["event_id"].isna()]["unusable_reason"]
+    validation["<none>"] = f"{missing.iloc[0]} x {len(missing)}"
+    return staging, validation
+
+
+@pytest.mark.slow
+def test_staging_and_validation_classify_rows_by_the_same_macros(tmp_path):
+    """Change a rule in macros/staging/product_events.sql: base_product__events and validation follow."""
+    import duckdb
+
+    project = _project_copy(tmp_path / "project")
+    target = Target(
+        "duckdb", "duckdb", {"type": "duckdb", "path": str(tmp_path / "w.duckdb"), "schema": "main"}
+    )
+    with duckdb.connect(str(target.duckdb_path)) as connection:
+        connection.execute("create schema raw")
+        connection.execute(
+            "create table raw.events (event_id varchar, event_name varchar, customer_id varchar, user_id varchar, "
+            "occurred_at varchar, received_at varchar, properties varchar, _loaded_at timestamp)"
+        )
+        connection.executemany(
+            "insert into raw.events values (?, ?, ?, 'u1', ?, ?, ?, timestamp '2026-03-02 00:00:00')",
+            RULE_ROWS,
+        )
+
+    staging, validation = _staging_and_validation_reasons(project, target)
+    assert validation == staging
+    assert set(staging.values()) - {"usable"} == set(UNUSABLE_REASONS) - {"null_event_id"} | {
+        "null_event_id x 2"
+    }
+    assert (staging["two_defects"], staging["resent"], staging["signup"]) == (
+        "null_customer_id",
+        "null_customer_id",
+        "usable",
+    )
+
+    # the rule changed in one place: the latest received copy wins, occurred_at is checked first
+    rules = project / "macros" / "staging" / "product_events.sql"
+    text = rules.read_text()
+    changed = text.replace("received_at asc nulls last", "received_at desc nulls last", 1)
+    first, second = (
+        "        when customer_id is null then 'null_customer_id'\n",
+        "        when occurred_at is null then 'null_occurred_at'\n",
+    )
+    changed = changed.replace(first + second, second + first)
+    assert changed.count("received_at desc") == 1 and second + first in changed
+    rules.write_text(changed)
+
+    staging_after, validation_after = _staging_and_validation_reasons(project, target)
+    assert validation_after == staging_after
+    assert (staging_after["two_defects"], staging_after["resent"]) == ("null_occurred_at", "usable")

@@ -6,9 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from onboard.core.paths import PROJECT_DIR
+from onboard.core.errors import UsageError
+from onboard.core.paths import PROFILES_FILE, PROJECT_DIR
+from onboard.core.targets import PROFILE_NAME
 from onboard.core.warehouse import Target
 
 #: Environment that keeps dbt (and Great Expectations) from phoning home.
@@ -75,3 +80,72 @@ def _run_in_process(args: list[str], target: Target) -> int:
     if result.exception is not None:
         return 2
     return 0 if result.success else 1
+
+
+#: Where render_inline's dbt keeps its parse between runs (partial parsing), apart from builds' target/.
+RENDER_TARGET_PATH = Path("target") / "onboard_render"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with values set, restored on exit (dbt in this process reads its settings there)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def render_inline(target: Target, code: str, project_dir: Path = PROJECT_DIR) -> str:
+    """Jinja rendered as dbt renders a model for target: the project's macros, vars and adapter.
+
+    `dbt compile --inline` in this process, so callers run the SQL the models' own macros
+    write instead of a copy of it. A DuckDB target renders against an in-memory database (the
+    caller may hold the warehouse file open); other targets connect as dbt does.
+    """
+    from dbt.cli.main import dbtRunner
+
+    with tempfile.TemporaryDirectory(prefix="onboard-render-") as scratch:
+        profiles_dir, target_name = PROFILES_FILE.parent, target.name
+        if target.type == "duckdb":
+            schema = str(target.settings.get("schema", "main"))
+            output = {"type": "duckdb", "path": ":memory:", "schema": schema}
+            profile = {PROFILE_NAME: {"target": "render", "outputs": {"render": output}}}
+            Path(scratch, "profiles.yml").write_text(json.dumps(profile))  # JSON is YAML
+            profiles_dir, target_name = Path(scratch), "render"
+        args = [
+            "compile",
+            "--inline",
+            code,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(profiles_dir),
+            "--target",
+            target_name,
+            "--target-path",
+            str(project_dir / RENDER_TARGET_PATH),
+            "--log-path",
+            scratch,
+            "--log-level",
+            "none",
+            "--log-level-file",
+            "none",
+            "--no-introspect",
+        ]
+        with _environment(dbt_environment(target)):
+            if target.type == "spark":
+                from onboard.core import spark_session
+
+                spark_session.session(target)
+            result = dbtRunner().invoke(args)
+    results = getattr(result.result, "results", None)
+    if not result.success or not results:
+        problem = " ".join(line.strip() for line in str(result.exception or "").splitlines() if line.strip())
+        raise UsageError(f"dbt could not render {code}: {problem or 'compilation failed'}")
+    return str(getattr(results[0].node, "compiled_code", ""))

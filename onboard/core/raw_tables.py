@@ -37,6 +37,7 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 #: Why an event row cannot be used, in the order SPEC section 4 applies them (the first wins).
+#: The rule itself is SQL, shared by staging and validation: macros/staging/product_events.sql.
 UNUSABLE_REASONS = (
     "null_event_id",
     "null_customer_id",

@@ -19,18 +19,21 @@ volume:                             # events per event type and day against the 
 
 The volume checks are `volume.drop` (default severity warning) and `volume.zero` (no event
 of a type on a day whose median is at least min_median_events: critical).
+
+Read through the project's one configuration reader (onboard/core/project_config.py): a
+mistake is one line, `expectations/validation.yml:3: checks.x.tolerated_share: expected ...`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import Field, ValidationInfo, field_validator
 
-from onboard.core.errors import InputError
 from onboard.core.paths import PROJECT_DIR
+from onboard.core.project_config import ConfigModel, load_yaml, validate
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 CONFIG_FILE = EXPECTATIONS_DIR / "validation.yml"
@@ -44,6 +47,11 @@ DEFAULT_SHARE_FLOOR_ROWS = 1000
 #: and any day without an event of a type that usually has them is a tracking outage.
 ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email", "volume.zero")
 
+#: A share of the validated rows: a number from 0 to 1 (not a text, not true / false).
+Share = Annotated[float, Field(ge=0, le=1, strict=True)]
+#: A whole number of at least 1 (not 2.0, not true).
+Count = Annotated[int, Field(ge=1, strict=True)]
+
 
 @dataclass(frozen=True)
 class CheckLevel:
@@ -53,86 +61,66 @@ class CheckLevel:
     severity: str
 
 
-@dataclass(frozen=True)
-class VolumeConfig:
+class CheckSettings(ConfigModel):
+    """One entry of `checks:`; a share left out is the check's default (0 for zero tolerance)."""
+
+    tolerated_share: Share | None = None
+    severity: Literal["critical", "warning"] = "critical"
+
+
+class VolumeConfig(ConfigModel):
     """How event volume per type and day is compared with the previous days."""
 
-    history_days: int = 14
-    min_history_days: int = 7
-    drop_share: float = 0.5
-    min_median_events: int = 20
+    history_days: Count = 14
+    min_history_days: Count = 7
+    drop_share: Share = 0.5
+    min_median_events: Count = 20
+
+    @field_validator("min_history_days")
+    @classmethod
+    def _within_history(cls, value: int, info: ValidationInfo) -> int:
+        history = info.data.get("history_days")
+        if history is not None and value > history:
+            raise ValueError(f"at most history_days ({history})")
+        return value
 
 
-@dataclass(frozen=True)
-class ValidationConfig:
-    """Default tolerance plus per-check overrides."""
+class ValidationConfig(ConfigModel):
+    """Default tolerance plus per-check overrides (validation.yml)."""
 
-    default_tolerated_share: float
-    overrides: dict[str, CheckLevel]
+    default_tolerated_share: Share = DEFAULT_TOLERATED_SHARE
+    share_floor_rows: Annotated[int, Field(ge=0, strict=True)] = DEFAULT_SHARE_FLOOR_ROWS
+    checks: dict[str, CheckSettings | None] = Field(default_factory=dict)
     volume: VolumeConfig = VolumeConfig()
-    share_floor_rows: int = DEFAULT_SHARE_FLOOR_ROWS
+
+    @property
+    def overrides(self) -> dict[str, CheckLevel]:
+        """The level of every check listed under `checks:`."""
+        levels = {}
+        for check, settings in self.checks.items():
+            settings = settings or CheckSettings()
+            share = settings.tolerated_share
+            if share is None:
+                share = 0.0 if check in ZERO_TOLERANCE else self.default_tolerated_share
+            levels[check] = CheckLevel(float(share), settings.severity)
+        return levels
 
     def level(self, check: str, default_severity: str = "critical") -> CheckLevel:
         """The level of a check: its override, else SPEC section 4's default."""
-        if check in self.overrides:
-            return self.overrides[check]
+        overrides = self.overrides
+        if check in overrides:
+            return overrides[check]
         share = 0.0 if check in ZERO_TOLERANCE else self.default_tolerated_share
         return CheckLevel(share, default_severity)
 
 
-def _share(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InputError(f"{where}: tolerated_share must be a number between 0 and 1, got {value!r}")
-    return float(value)
-
-
 def parse_config(raw: Any, where: str = "validation.yml") -> ValidationConfig:
-    """Check and read the YAML structure of a validation config."""
-    raw = raw or {}
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"default_tolerated_share", "share_floor_rows", "checks", "volume"}
-    if unknown:
-        raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
-    default = _share(raw.get("default_tolerated_share", DEFAULT_TOLERATED_SHARE), where)
-    overrides: dict[str, CheckLevel] = {}
-    for check, spec in (raw.get("checks") or {}).items():
-        spec = spec or {}
-        severity = spec.get("severity", "critical")
-        if severity not in SEVERITIES:
-            raise InputError(f"{where}: checks.{check}.severity must be critical or warning")
-        zero = 0.0 if check in ZERO_TOLERANCE else default
-        share = _share(spec.get("tolerated_share", zero), f"{where}: checks.{check}")
-        overrides[str(check)] = CheckLevel(share, str(severity))
-    floor = raw.get("share_floor_rows", DEFAULT_SHARE_FLOOR_ROWS)
-    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 0:
-        raise InputError(f"{where}: share_floor_rows must be a whole number >= 0, got {floor!r}")
-    return ValidationConfig(default, overrides, _volume(raw.get("volume"), where), floor)
-
-
-def _volume(raw: Any, where: str) -> VolumeConfig:
-    raw = raw or {}
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: volume: expected a mapping")
-    defaults = VolumeConfig()
-    unknown = set(raw) - set(defaults.__dataclass_fields__)
-    if unknown:
-        raise InputError(f"{where}: volume: unknown keys {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key in ("history_days", "min_history_days", "min_median_events"):
-        value = raw.get(key, getattr(defaults, key))
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{where}: volume.{key} must be a whole number >= 1, got {value!r}")
-        values[key] = value
-    values["drop_share"] = _share(raw.get("drop_share", defaults.drop_share), f"{where}: volume.drop_share")
-    if values["min_history_days"] > values["history_days"]:
-        raise InputError(f"{where}: volume.min_history_days must not exceed volume.history_days")
-    return VolumeConfig(**values)
+    """Check and read the YAML structure of a validation config (None: the defaults)."""
+    return validate(raw if raw is not None else {}, ValidationConfig, where)
 
 
 def load_config(path: Path = CONFIG_FILE) -> ValidationConfig:
     """The project's validation config (defaults when the file does not exist)."""
     if not path.exists():
-        return parse_config({})
-    with path.open() as handle:
-        return parse_config(yaml.safe_load(handle), str(path))
+        return ValidationConfig()
+    return load_yaml(path, ValidationConfig)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from onboard.validate import volume
-
-if TYPE_CHECKING:
-    from onboard.validate.runner import ExpectationOutcome, SuiteOutcome, ValidationOutcome
+from onboard.validate.outcome import ExpectationOutcome, SuiteOutcome, ValidationOutcome
 
 
 def _result(item: ExpectationOutcome) -> Any:

@@ -26,7 +26,7 @@ from onboard.core.errors import InputError
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 # GX fingerprints every in-memory frame under HASH_THRESHOLD bytes (an md5 over every cell,
-# kept only as a batch marker we never read): a fifth of a validation's time. 0 skips it.
+# kept only as a batch marker we never read): a large share of a validation's time. 0 skips it.
 pandas_execution_engine.HASH_THRESHOLD = 0
 
 EXAMPLES = 5

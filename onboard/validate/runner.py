@@ -1,10 +1,8 @@
 """One validation run: read the window's rows in chunks, validate each with GX, combine the counts.
 
-Per expectation the counts of every chunk are added up; the failing share is the failing
-rows over the rows validated by that suite (for an event suite: the usable events of
-that name). Outcome per expectation: `pass` (no failing row), `warning` (failing rows
-within the tolerated share, i.e. GX's `mostly`, or severity warning), `blocking` (above
-it, severity critical). A run with any blocking expectation failed.
+The counts combine into the outcomes of onboard/validate/outcome.py (what pass, warning
+and blocking mean); the event queries are rendered once per run from the dbt macros staging
+uses (onboard/validate/source.py).
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,17 +22,23 @@ from onboard.core.tracking_plan import load_tracking_plan
 from onboard.core.warehouse import Target
 from onboard.validate import volume
 from onboard.validate.config import EXPECTATIONS_DIR, ValidationConfig, load_config
+from onboard.validate.docs import write_data_docs
+from onboard.validate.outcome import ExpectationOutcome, SuiteOutcome, ValidationOutcome
 from onboard.validate.runs import RunRecord, default_since, ensure_table, insert_run, utc_now
 from onboard.validate.source import (
     CHUNK_ROWS,
+    EventQueries,
     chunks,
-    dialect,
     event_frames,
     latest_loaded_at,
+    render_queries,
+    sql_target,
     table_sql,
     window_holds_every_load,
 )
 from onboard.validate.suites import EVENTS_SUITE, TABLE_SUITES
+
+__all__ = ["ExpectationOutcome", "SuiteOutcome", "ValidationFailedError", "ValidationOutcome", "validate"]
 
 RESULTS_DIR = Path(os.environ.get("ONBOARD_VALIDATION_RESULTS_DIR", PROJECT_DIR / "results" / "validation"))
 MAX_EXAMPLES = 5
@@ -45,111 +48,6 @@ class ValidationFailedError(OnboardError):
     """A validation run had a blocking failure: exit 1."""
 
     exit_code = 1
-
-
-@dataclass
-class ExpectationOutcome:
-    """One expectation's combined result over every chunk."""
-
-    suite: str
-    expectation_type: str
-    check: str
-    event: str
-    prop: str
-    kind: str
-    severity: str
-    tolerated_share: float
-    rows: int = 0
-    failing: int = 0
-    examples: list[str] = field(default_factory=list)
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    floor_rows: int = 0
-
-    @property
-    def share(self) -> float:
-        return self.failing / self.rows if self.rows else 0.0
-
-    @property
-    def outcome(self) -> str:
-        if self.failing == 0:
-            return "pass"
-        # a share over fewer rows than floor_rows is taken over floor_rows, so one bad row of
-        # a small daily window does not block; a zero tolerance blocks on any failing row
-        allowed = self.tolerated_share * max(self.rows, self.floor_rows)
-        if self.failing > allowed + 1e-9 and self.severity == "critical":
-            return "blocking"
-        return "warning"
-
-
-@dataclass
-class SuiteOutcome:
-    """One suite's rows and expectations."""
-
-    name: str
-    rows: int = 0
-    expectations: list[ExpectationOutcome] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        outcomes = {e.outcome for e in self.expectations}
-        return "failed" if "blocking" in outcomes else "warning" if "warning" in outcomes else "passed"
-
-
-@dataclass
-class ValidationOutcome:
-    """A finished run."""
-
-    run_id: str
-    started_at: datetime
-    finished_at: datetime
-    since: datetime
-    until: datetime
-    suites: list[SuiteOutcome]
-    results_file: Path | None
-    notes: list[str] = field(default_factory=list)
-    data_docs: Path | None = None
-
-    @property
-    def rows(self) -> int:
-        return sum(s.rows for s in self.suites if s.name not in (EVENTS_SUITE, volume.SUITE))
-
-    def expectations(self, outcome: str) -> list[ExpectationOutcome]:
-        return [e for s in self.suites for e in s.expectations if e.outcome == outcome]
-
-    @property
-    def status(self) -> str:
-        return "failed" if self.expectations("blocking") else "passed"
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.status == "failed" else 0
-
-    def failure(self, event: str, prop: str) -> int:
-        """Failing rows of every expectation on one event's property (or unusable reason)."""
-        return sum(
-            e.failing for s in self.suites for e in s.expectations if e.event == event and e.prop == prop
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat(),
-            "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
-            "status": self.status,
-            "notes": self.notes,
-            "suites": [
-                {
-                    "name": s.name,
-                    "rows": s.rows,
-                    "status": s.status,
-                    "expectations": [
-                        {**asdict(e), "share": e.share, "outcome": e.outcome} for e in s.expectations
-                    ],
-                }
-                for s in self.suites
-            ],
-        }
 
 
 def _outcomes(name: str, suite_file: dict[str, Any], floor_rows: int) -> SuiteOutcome:
@@ -201,16 +99,18 @@ def validate(
         ensure_table(db)
         window_since = since if since is not None else default_since(db)
         until = latest_loaded_at(db) or window_since
+        queries: EventQueries | None = None
         if until > window_since:
             ensure_udfs(db)
-        every_load = until > window_since and window_holds_every_load(db, window_since)
+            every_load = window_holds_every_load(db, window_since)
+            queries = render_queries(sql_target(db), every_load)
         validator = None
         gx_suites: dict[str, Any] = {}
         for table in ("events", *TABLE_SUITES):
-            if until <= window_since:
+            if queries is None:
                 break
             frames = (
-                event_frames(db, plan, window_since, until, every_load, chunk_rows)
+                event_frames(db, queries, window_since, until, chunk_rows)
                 if table == "events"
                 else chunks(db, table_sql(table), window_since, until, chunk_rows)
             )
@@ -230,8 +130,8 @@ def validate(
                     key = "event_id" if table == "email_events" else "customer_id"
                     _validate(validator, gx_suites[table], outcomes[table], frame, key)
         notes: list[str] = []
-        if until > window_since:
-            checked = volume.check_volume(db, plan, dialect(db), window_since, until, config)
+        if queries is not None:
+            checked = volume.check_volume(db, queries.volume, plan.event_names, window_since, until, config)
             outcomes[volume.SUITE] = _volume_outcome(checked, config)
             notes.extend(checked.notes)
         finished = utc_now()
@@ -244,8 +144,6 @@ def validate(
         result.results_file = folder / f"{run_id}.json"
         result.results_file.write_text(json.dumps(result.to_json(), indent=2) + "\n")
         if validator is not None:
-            from onboard.validate.docs import write_data_docs
-
             result.data_docs = write_data_docs(result, folder / run_id)
         insert_run(
             db,

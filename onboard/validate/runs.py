@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from onboard.core.db import Database, database
 from onboard.core.errors import OnboardError, UsageError
 from onboard.core.logs import log
+from onboard.core.run_logs import VALIDATION_RUNS_TABLE, VALIDATION_SCHEMA
 from onboard.core.warehouse import Target
 from onboard.validate.source import latest_loaded_at
 
-SCHEMA = "validation"
-TABLE = f"{SCHEMA}.validation_runs"
+SCHEMA = VALIDATION_SCHEMA
+TABLE = f"{SCHEMA}.{VALIDATION_RUNS_TABLE}"
 EPOCH = datetime(1970, 1, 1)
 STATUSES = ("passed", "failed", "accepted")
 

@@ -18,9 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from onboard.core.paths import DBT_PROJECT_FILE
+from onboard.core.project_config import ConfigModel, dbt_vars_as
 from onboard.core.raw_tables import EMAIL_EVENT_TYPES, SUBSCRIPTION_STATUSES, UNUSABLE_REASONS
 from onboard.core.tracking_plan import Property, TrackingPlan, load_tracking_plan
 from onboard.validate.config import (
@@ -42,11 +41,16 @@ INTEGER_PATTERNS = {
 }
 
 
+class TrackVars(ConfigModel):
+    """The var of dbt_project.yml that routing audits are checked against."""
+
+    tracks: tuple[str, ...] = ()
+
+
 @cache
 def project_tracks(path: Path = DBT_PROJECT_FILE) -> tuple[str, ...]:
     """The onboarding tracks (var `tracks` of dbt_project.yml)."""
-    with path.open() as handle:
-        return tuple((yaml.safe_load(handle).get("vars") or {}).get("tracks") or ())
+    return dbt_vars_as(TrackVars, path).tracks
 
 
 def _expectation(

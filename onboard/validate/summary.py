@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onboard.validate.runner import ValidationOutcome
+from onboard.validate.outcome import ValidationOutcome
 from onboard.validate.volume import SUITE as VOLUME_SUITE
 
 MARKS = {"passed": "pass", "warning": "pass (warnings)", "failed": "FAIL"}

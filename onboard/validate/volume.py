@@ -9,10 +9,11 @@ below `drop_share` of the median is `volume.drop` (a warning by default), zero i
 `min_median_events` are not judged (too few to tell a drop from chance), and a day with
 fewer than `min_history_days` days of data before it is skipped with a note.
 
-Only usable rows count (an event id, a customer, a parseable occurred_at, a JSON object of
-properties). Days are UTC days of occurred_at, read as staging reads it; future-dated events (a wrong
-client clock) are left out of the counts; the counts cover every load, not only the
-window, so a day is judged on everything that has arrived for it.
+Only usable copies count, as staging judges a copy (an event id, then no unusable reason:
+the same dbt macros, rendered in source.EventQueries.volume). Days are UTC days of
+occurred_at, read as staging reads it; future-dated events (a wrong client clock) are left
+out of the counts; the counts cover every load, not only the window, so a day is judged on
+everything that has arrived for it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ from datetime import date, datetime, timedelta
 from statistics import median
 
 from onboard.core.db import Database
-from onboard.core.raw_tables import LOADED_AT_COLUMN
-from onboard.core.tracking_plan import TrackingPlan
 from onboard.validate.config import ValidationConfig
-from onboard.validate.source import RAW_SCHEMA, Dialect
 
 SUITE = "volume"
 EXPECTATION_TYPE = "onboard_volume_against_median"
@@ -51,47 +49,21 @@ class VolumeResult:
     notes: list[str]
 
 
-def counts_sql(plan: TrackingPlan, d: Dialect, schema: str = RAW_SCHEMA) -> str:
-    """Distinct usable event_ids per event type and UTC day, and whether the window has rows of the day."""
-    names = ", ".join(f"'{name}'" for name in plan.event_names)
-    return f"""
-with
-events as (
-    select
-        event_id,
-        event_name,
-        {d.timestamp("occurred_at")} as occurred_ts,
-        {d.timestamp("received_at")} as received_ts,
-        case when {LOADED_AT_COLUMN} > $since and {LOADED_AT_COLUMN} <= $until then 1 else 0 end as in_window
-    from {schema}.events
-    where
-        event_id <> '' and customer_id <> '' and event_name in ({names}) and {LOADED_AT_COLUMN} <= $until
-        and {d.json_object("coalesce(nullif(properties, ''), '{}')")} is not null
-)
-select
-    event_name,
-    cast(occurred_ts as date) as day,
-    count(distinct event_id) as events,
-    max(in_window) as in_window
-from events
-where
-    occurred_ts is not null
-    and not coalesce({d.epoch("occurred_ts")} - {d.epoch("received_ts")} > 3600, false)
-group by event_name, cast(occurred_ts as date)
-"""
-
-
 def check_volume(
     db: Database,
-    plan: TrackingPlan,
-    d: Dialect,
+    counts_sql: str,
+    event_names: tuple[str, ...],
     since: datetime,
     until: datetime,
     config: ValidationConfig,
 ) -> VolumeResult:
-    """Judge each complete day touched by the window against its previous days."""
-    rows = db.rows(counts_sql(plan, d), {"since": since, "until": until})
-    return judge(rows, plan.event_names, config)
+    """Judge each complete day touched by the window against its previous days.
+
+    counts_sql: the run's volume query (source.EventQueries.volume), rows of
+    (event_name, day, distinct usable event_ids, whether the window holds rows of the day).
+    """
+    rows = db.rows(counts_sql, {"since": since, "until": until})
+    return judge(rows, event_names, config)
 
 
 def judge(

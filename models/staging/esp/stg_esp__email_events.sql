@@ -1,5 +1,5 @@
 -- a table, not a view: several tests and models read the de-duplicated rows, and a view
--- re-ran the de-duplication for each (at 10 M customers, 100-200 s per reader)
+-- re-ran the de-duplication for each (what that costs at scale: docs/benchmarks.md)
 {{ config(materialized='table') }}
 
 with

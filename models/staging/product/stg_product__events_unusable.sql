@@ -23,16 +23,7 @@ unusable_after_deduplication as (
 
 -- a null event_id cannot be de-duplicated: each such row is one unusable row
 without_event_id as (
-    select
-        cast(null as {{ dbt.type_string() }}) as event_id,
-        nullif(event_name, '') as event_name,
-        nullif(customer_id, '') as customer_id,
-        occurred_at,
-        nullif(properties, '') as properties,
-        'null_event_id' as reason,
-        _loaded_at as loaded_at
-    from raw_events
-    where event_id is null or event_id = ''
+    {{ product_events_without_id('raw_events') }}
 ),
 
 final as (

@@ -35,7 +35,7 @@ candidates as {{ not_materialized() }} (
     select *
     from raw_events
     where
-        event_id <> ''
+        {{ product_event_has_id('event_id') }}
         {% if is_incremental() %}
         {%- set arrived_ids -%}
             select arrived.event_id
@@ -81,14 +81,8 @@ repeated as (
 -- read twice (single copies, re-sent ones): streamed each time, never buffered
 parsed as {{ not_materialized() }} (
     select
-        candidates.event_id,
-        nullif(candidates.event_name, '') as event_name,
-        nullif(candidates.customer_id, '') as customer_id,
-        nullif(candidates.user_id, '') as user_id,
+        {{ product_event_copy_columns('candidates') }},
         candidates.occurred_at as occurred_at_text,
-        {{ try_cast_timestamp('candidates.occurred_at') }} as occurred_at,
-        {{ try_cast_timestamp('candidates.received_at') }} as received_at,
-        nullif(candidates.properties, '') as properties,
         coalesce(repeated.copies_received, 1) as copies_received,
         coalesce(repeated.first_loaded_at, candidates._loaded_at) as first_loaded_at,
         coalesce(repeated.last_loaded_at, candidates._loaded_at) as last_loaded_at
@@ -102,16 +96,7 @@ parsed as {{ not_materialized() }} (
 ranked_repeats as (
     select
         *,
-        row_number() over (
-            partition by event_id
-            order by
-                received_at asc nulls last,
-                occurred_at asc nulls last,
-                {{ bytewise('properties') }} asc nulls last,
-                {{ bytewise('event_name') }} asc nulls last,
-                {{ bytewise('customer_id') }} asc nulls last,
-                {{ bytewise('user_id') }} asc nulls last
-        ) as copy_number
+        {{ product_event_copy_rank() }} as copy_number
     from parsed
     where copies_received > 1
 ),
@@ -134,20 +119,14 @@ kept_copies as (
 deduplicated as (
     select
         *,
-        {{ json_object_or_null("coalesce(properties, '{}')") }} as properties_object
+        {{ product_event_properties_object('properties') }} as properties_object
     from kept_copies
 ),
 
 classified as (
     select
         *,
-        case
-            when customer_id is null then 'null_customer_id'
-            when occurred_at is null then 'null_occurred_at'
-            when event_name is null or event_name not in ({{ tracking_plan_event_list() }})
-                then 'unknown_event_name'
-            when properties_object is null then 'invalid_properties'
-        end as unusable_reason
+        {{ product_event_unusable_reason() }} as unusable_reason
     from deduplicated
 ),
 

@@ -1,0 +1,89 @@
+{#-
+    The rules of raw product events, in one place: which raw rows carry an event_id, how a
+    raw copy is read, which copy of a re-sent event_id is kept, and why a kept copy is
+    unusable. The staging models (base_product__events, stg_product__events_unusable) and
+    `onboard validate` (validation_event_queries, rendered through dbt by
+    onboard/validate/source.py) both call these macros, so a rule changed here changes both.
+-#}
+
+{#- The raw row has an event_id, so it can be de-duplicated (null and '' cannot). -#}
+{% macro product_event_has_id(event_id_expr) -%}
+    {{ event_id_expr }} <> ''
+{%- endmacro %}
+
+{#- The raw row has no event_id: it is unusable on its own, reason null_event_id. -#}
+{% macro product_event_lacks_id(event_id_expr) -%}
+    ({{ event_id_expr }} is null or {{ event_id_expr }} = '')
+{%- endmacro %}
+
+{#-
+    One raw copy as staging reads it: empty texts are null, the timestamps parsed (null when
+    they do not parse). Columns event_id, event_name, customer_id, user_id, occurred_at,
+    received_at, properties, read from the raw relation or alias `relation`.
+-#}
+{% macro product_event_copy_columns(relation) -%}
+    {{ relation }}.event_id,
+    nullif({{ relation }}.event_name, '') as event_name,
+    nullif({{ relation }}.customer_id, '') as customer_id,
+    nullif({{ relation }}.user_id, '') as user_id,
+    {{ try_cast_timestamp(relation ~ '.occurred_at') }} as occurred_at,
+    {{ try_cast_timestamp(relation ~ '.received_at') }} as received_at,
+    nullif({{ relation }}.properties, '') as properties
+{%- endmacro %}
+
+{#-
+    The rank of a copy among the copies of its event_id (over product_event_copy_columns);
+    rank 1 is the copy kept: the earliest received_at, then the earliest occurred_at, then
+    the smallest properties, event_name, customer_id and user_id by their bytes (a total
+    order, so every target keeps the same copy). A null never wins a tie.
+-#}
+{% macro product_event_copy_rank() -%}
+    row_number() over (
+        partition by event_id
+        order by
+            received_at asc nulls last,
+            occurred_at asc nulls last,
+            {{ bytewise('properties') }} asc nulls last,
+            {{ bytewise('event_name') }} asc nulls last,
+            {{ bytewise('customer_id') }} asc nulls last,
+            {{ bytewise('user_id') }} asc nulls last
+    )
+{%- endmacro %}
+
+{#- The properties of a kept copy as a JSON object (absent properties read as {}); null when not one. -#}
+{% macro product_event_properties_object(properties_expr='properties') -%}
+    {{ json_object_or_null("coalesce(" ~ properties_expr ~ ", '{}')") }}
+{%- endmacro %}
+
+{#-
+    Why a kept copy cannot be used, the first reason that applies; null when it is usable.
+    Reads the columns of product_event_copy_columns and `properties_object`
+    (product_event_properties_object). A raw row without an event_id is `null_event_id`
+    before any of these (product_event_lacks_id).
+-#}
+{% macro product_event_unusable_reason() -%}
+    case
+        when customer_id is null then 'null_customer_id'
+        when occurred_at is null then 'null_occurred_at'
+        when event_name is null or event_name not in ({{ tracking_plan_event_list() }})
+            then 'unknown_event_name'
+        when properties_object is null then 'invalid_properties'
+    end
+{%- endmacro %}
+
+{#-
+    The raw rows without an event_id (loaded_at from _loaded_at), each an unusable row of
+    its own: they cannot be de-duplicated. `relation` is the raw events relation or a CTE of it.
+-#}
+{% macro product_events_without_id(relation) -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        nullif(event_name, '') as event_name,
+        nullif(customer_id, '') as customer_id,
+        occurred_at,
+        nullif(properties, '') as properties,
+        'null_event_id' as reason,
+        _loaded_at as loaded_at
+    from {{ relation }}
+    where {{ product_event_lacks_id('event_id') }}
+{%- endmacro %}
