@@ -24,12 +24,13 @@ import pytest
 import requests
 
 from onboard.alerts import AlertsResult, run_alerts, summary_lines
-from onboard.alerts.config import AlertsConfig, load_alerts_config, parse_alerts_config
+from onboard.alerts.config import AlertsConfig, WebhookRateLimit, load_alerts_config, parse_alerts_config
 from onboard.alerts.messages import digest_messages, realtime_message
 from onboard.alerts.plan import Alert
 from onboard.core.db import database
-from onboard.core.errors import InputError, UsageError
+from onboard.core.errors import UsageError
 from onboard.core.http import HttpClient
+from onboard.core.project_config import ConfigError
 from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
@@ -46,7 +47,7 @@ AS_OF = datetime(2026, 3, 16, 12, tzinfo=UTC)
 CUSTOMERS = 800
 SEED = 11
 #: Fast enough for tests: the client paces at 100/s and the fake allows as much.
-FAST = AlertsConfig(rate_limit_requests=100, rate_limit_per_seconds=1.0)
+FAST = AlertsConfig(rate_limit=WebhookRateLimit(requests=100, per_seconds=1.0))
 FAST_LIMIT = RateLimit(100, 1.0)
 EMOJI = {"P0": ":rotating_light:", "P1": ":warning:", "P2": ":large_orange_circle:"}
 LINE_RANK = re.compile(r"^• #(\d+) ", re.MULTILINE)
@@ -340,7 +341,7 @@ def test_a_new_stall_of_the_same_customer_is_alerted_again_and_digests_go_once_p
 
 
 def test_the_digest_waits_for_digest_hour_utc(target: Target, slack: FakeSlack):
-    config = replace(FAST, digest_hour_utc=13)
+    config = FAST.model_copy(update={"digest_hour_utc": 13})
 
     early = run(target, config, now=AS_OF)  # 12:00 UTC
 
@@ -375,7 +376,7 @@ def test_rate_limit_of_one_message_per_second_is_paced_and_a_429_retry_after_is_
     # a client told to go 10 times faster than Slack allows: Slack's 429s hold it back
     with FakeSlack() as srv:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", srv.webhook_url)
-        hurried = run(target, replace(config, rate_limit_requests=10))
+        hurried = run(target, config.model_copy(update={"rate_limit": WebhookRateLimit(requests=10)}))
         answers = srv.requests
     assert [r.status for r in answers if r.status == 200] == [200, 200, 200]
     assert srv.rate_limited == 2  # the 2nd and 3rd messages came 0.1 s after the one before
@@ -635,30 +636,55 @@ def test_the_shipped_config_is_the_default_and_onboard_alerts_config_overrides_i
     )
     monkeypatch.setenv("ONBOARD_ALERTS_CONFIG", str(custom))
     assert load_alerts_config() == AlertsConfig(
-        max_realtime_per_run=5, digest_hour_utc=8, rate_limit_requests=2, rate_limit_per_seconds=3.0
+        max_realtime_per_run=5, digest_hour_utc=8, rate_limit=WebhookRateLimit(requests=2, per_seconds=3.0)
     )
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"alerts": {"max_realtime_per_run": -1}}, "alerts.max_realtime_per_run must be a whole number >= 0"),
-        ({"alerts": {"digest_hour_utc": 24}}, "alerts.digest_hour_utc must be a whole number 0-23"),
+        (
+            {"alerts": {"max_realtime_per_run": -1}},
+            "alerts.max_realtime_per_run: expected a whole number >= 0, got -1",
+        ),
+        ({"alerts": {"max_realtime_per_run": True}}, "alerts.max_realtime_per_run: expected a whole number"),
+        ({"alerts": {"digest_hour_utc": 24}}, "alerts.digest_hour_utc: expected a whole number 0-23 or null"),
         (
             {"alerts": {"digest_alerts_per_message": 48}},
-            "alerts.digest_alerts_per_message must be a whole number 1-47",
+            "alerts.digest_alerts_per_message: expected a whole number 1-47, got 48",
         ),
-        ({"alerts": {"max_realtime": 3}}, "unknown keys alerts.max_realtime"),
+        ({"alerts": {"max_digest_messages": 0}}, "alerts.max_digest_messages: expected a whole number >= 1"),
+        ({"alerts": {"max_realtime": 3}}, "alerts.max_realtime: expected no such key (unknown)"),
         (
             {"alerts": {"rate_limit": {"per_seconds": 0}}},
-            "alerts.rate_limit.per_seconds must be a number > 0",
+            "alerts.rate_limit.per_seconds: expected a number > 0, got 0",
         ),
-        ({"other": {}}, "expected an `alerts:` mapping"),
+        (
+            {"alerts": {"rate_limit": {"requests": 0}}},
+            "alerts.rate_limit.requests: expected a whole number >= 1",
+        ),
+        ({"alerts": {"rate_limit": [1, 1]}}, "alerts.rate_limit: expected a valid dictionary"),
+        ({"other": {}}, "alerts: expected a value (the key is missing)"),
     ],
 )
 def test_a_bad_config_names_the_key(raw: Any, message: str):
-    with pytest.raises(InputError, match=re.escape(message)):
+    with pytest.raises(ConfigError, match="^alerts.yml: " + re.escape(message)):
         parse_alerts_config(raw, "alerts.yml")
+
+
+def test_a_bad_config_file_is_named_with_the_line_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    custom = tmp_path / "alerts.yml"
+    custom.write_text(
+        "alerts:\n  max_realtime_per_run: 5\n  rate_limit:\n    requests: 1\n    per_seconds: -2\n"
+    )
+    monkeypatch.setenv("ONBOARD_ALERTS_CONFIG", str(custom))
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{custom}:5: alerts.rate_limit.per_seconds: expected a number > 0")
+    ):
+        load_alerts_config()
+    custom.unlink()
+    with pytest.raises(ConfigError, match=re.escape(f"{custom}: configuration file not found")):
+        load_alerts_config()
 
 
 # --- Block Kit limits (pure) ------------------------------------------------------------------
@@ -730,7 +756,7 @@ def test_names_are_escaped_for_mrkdwn():
 
 
 def test_the_digest_is_truncated_with_a_count_past_max_digest_messages(target: Target, slack: FakeSlack):
-    config = replace(FAST, max_digest_messages=2, digest_alerts_per_message=10)
+    config = FAST.model_copy(update={"max_digest_messages": 2, "digest_alerts_per_message": 10})
     rows = mart(target)
 
     result = run(target, config)

@@ -1,25 +1,29 @@
 """The demo-data generator: determinism, and every manifest count recomputed from the files.
 
 The recomputation is independent of the generator: duckdb reads the written files and
-applies SPEC sections 4, 6 and 9 (de-duplication, unusable reasons in order, schema
-breaks, routing), then the result is compared with manifest.json.
+applies docs/definitions.md (de-duplication, unusable reasons in order, schema breaks,
+routing), then the result is compared with manifest.json.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 
 from onboard.core.errors import UsageError
+from onboard.core.project_config import ConfigError, read_seed
 from onboard.core.tracking_plan import load_tracking_plan
-from onboard.generate import Break, GenerateOptions, generate, parse_break
+from onboard.generate import Break, GenerateOptions, generate, milestones, parse_break, quality, rules
 from onboard.generate import chunk as chunk_module
+from onboard.generate.vocabulary import ENTERPRISE, FREE, HIGH_TOUCH, PRO, SELF_SERVE, STANDARD
 
 AS_OF = datetime(2026, 3, 16, 12, tzinfo=UTC)
 AS_OF_TEXT = "2026-03-16 12:00:00"
@@ -68,7 +72,7 @@ RUNS = ["parquet_run", "broken_run", "chunked_run"]
 
 
 def connect(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
-    """An in-memory duckdb with a view per table file and the SPEC views over events."""
+    """An in-memory duckdb with a view per table file and the definitions' views over events."""
     con = duckdb.connect()
     for table in TABLES:
         path = out / f"{table}.{fmt}"
@@ -373,7 +377,7 @@ def test_requested_breaks_are_counted_exactly(broken_run):
 
 
 def tracks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """customers per track by SPEC section 6, from the files."""
+    """customers per track by the routing rule (docs/definitions.md#routing), from the files."""
     rows = con.execute(f"""
         with tiers as (
             select customer_id, json_extract_string(props, case event_name
@@ -581,3 +585,46 @@ def test_generate_rejects_options_that_cannot_work(tmp_path, changes):
     with pytest.raises(UsageError):
         generate(tmp_path, options(**changes))
     assert not (tmp_path / "manifest.json").exists()
+
+
+# ---------------------------------------------------------------- the project's rules, read not copied
+
+
+def test_the_funnel_is_the_milestones_seed_in_step_order():
+    seed = sorted(read_seed("milestones"), key=lambda row: int(row["step"]))
+    assert milestones.milestone_event_names() == tuple(row["event_name"] for row in seed)
+    assert rules.milestone_event(rules.project_vars().activation_milestone) == "query_run"
+
+
+def test_a_seed_milestone_the_funnel_cannot_simulate_is_a_config_error(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(milestones, "milestone_events", lambda: {"a": "data_imported", "b": "new_event"})
+    milestones.steps.cache_clear()
+    try:
+        with pytest.raises(
+            ConfigError, match=r"^seeds/milestones.csv: event_name: expected one of .* got 'new_event'"
+        ):
+            milestones.steps()
+    finally:
+        milestones.steps.cache_clear()
+    with pytest.raises(ConfigError, match=r"^seeds/milestones.csv: milestone: expected a row for 'nope'"):
+        rules.milestone_event("nope")
+
+
+def test_routing_follows_the_routing_var(monkeypatch: pytest.MonkeyPatch):
+    tier = np.array([PRO, FREE, ENTERPRISE, -1])
+    arr = np.array([10_000.0, 500.0, np.nan, 90_000.0])
+    size = np.array([100, 10, 5, 10])
+    assert quality.route(tier, arr, size).tolist() == [STANDARD, SELF_SERVE, HIGH_TOUCH, STANDARD]
+    defaults = rules.project_vars()
+    changed = defaults.routing.model_copy(
+        update={"high_touch_min_arr": 5_000.0, "self_serve_tiers": (), "high_touch_tiers": ()}
+    )
+    monkeypatch.setattr(quality, "project_vars", lambda: defaults.model_copy(update={"routing": changed}))
+    assert quality.route(tier, arr, size).tolist() == [HIGH_TOUCH, STANDARD, STANDARD, STANDARD]
+
+
+def test_a_var_missing_a_value_the_generator_draws_is_a_config_error():
+    with pytest.raises(
+        ConfigError, match=re.escape("dbt_project.yml: vars.x: expected 'c' among ['a', 'b']")
+    ):
+        rules.codes(("a", "b"), ("a", "c"), "vars.x")

@@ -26,13 +26,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from onboard.core.as_of import dbt_as_of
 from onboard.core.errors import UsageError
+from onboard.core.project_config import ConfigError
 from onboard.core.warehouse import Target, resolve_target
 from onboard.dashboard import ReportResult, render_report, shape
-from onboard.dashboard.charts import BAD_COLOR, IMBALANCED_COLOR
+from onboard.dashboard.charts import BAD_COLOR, IMBALANCED_COLOR, checkpoint_colors, risk_action_colors
 from onboard.dashboard.panels import build_panels
-from onboard.dashboard.queries import SYNC_RUNS, mart_queries, tables_sql
+from onboard.dashboard.queries import SYNC_RUNS, checkpoint_columns, columns_sql, mart_queries, tables_sql
 from onboard.dashboard.read import ReportData, read_report_data
-from onboard.dashboard.settings import ReportSettings, load_settings, parse_settings
+from onboard.dashboard.settings import ReportSettings, load_settings
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
 from onboard.validate.runs import CREATE_SQL as VALIDATION_RUNS_DDL
@@ -56,6 +57,18 @@ SETTINGS = ReportSettings(
     stall_threshold_hours=48,
     checkpoint_day=14,
     risk_window_days=60,
+    checkpoint_states=("onboarding", "activated", "recovery", "win_back", "exited"),
+    risk_action_thresholds={"emergency_outreach": 0.7, "automated_nudge": 0.4},
+    default_risk_action="normal_onboarding",
+)
+#: path_metrics' checkpoint-state columns as the default vars build them
+STATE_COLUMNS = (
+    "customers_onboarding",
+    "customers_activated",
+    "customers_recovery_1",
+    "customers_recovery_2",
+    "customers_win_back",
+    "customers_exited",
 )
 
 
@@ -66,32 +79,65 @@ def _target(path: Path) -> Target:
 # --- settings and SQL -------------------------------------------------------------------------
 
 
-def test_settings_are_read_from_the_dbt_vars():
-    project = {
-        "vars": {
-            "tracks": ["a", "b"],
-            "activation_windows_days": [3, 30],
-            "routing_accuracy_threshold": 0.85,
-            "imbalance_min_cohort_size": 10,
-            "stall_threshold_hours": 24,
-            "checkpoint_day": 21,
-            "risk_window_days": 90,
-        }
-    }
-    assert parse_settings(project) == ReportSettings(("a", "b"), (3, 30), 0.85, 10, 24, 21, 90)
+PROJECT_VARS = """\
+name: p
+vars:
+  as_of: null
+  tracks: [a, b]
+  activation_windows_days: [3, 30]
+  routing_accuracy_threshold: 0.85
+  imbalance_min_cohort_size: 10
+  stall_threshold_hours: 24
+  checkpoint_day: 21
+  risk_window_days: 90
+  checkpoint_states: [new, done, retry, lost, gone]
+  risk_action_thresholds: {call: 0.5}
+  default_risk_action: wait
+"""
+
+
+def test_settings_are_read_from_the_dbt_vars(tmp_path: Path):
+    project = tmp_path / "dbt_project.yml"
+    project.write_text(PROJECT_VARS)
+    assert load_settings(project) == ReportSettings(
+        tracks=("a", "b"),
+        activation_windows_days=(3, 30),
+        routing_accuracy_threshold=0.85,
+        imbalance_min_cohort_size=10,
+        stall_threshold_hours=24,
+        checkpoint_day=21,
+        risk_window_days=90,
+        checkpoint_states=("new", "done", "retry", "lost", "gone"),
+        risk_action_thresholds={"call": 0.5},
+        default_risk_action="wait",
+    )
     assert load_settings() == SETTINGS
 
 
+def test_a_wrong_var_is_named_with_its_file_and_line(tmp_path: Path):
+    project = tmp_path / "dbt_project.yml"
+    project.write_text(PROJECT_VARS.replace("[3, 30]", "[3, 0]"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert str(caught.value).startswith(f"{project}:5: vars.activation_windows_days.1: expected ")
+    assert str(caught.value).endswith(", got 0")
+
+
 def test_report_sql_is_plain_selects_of_named_columns():
-    queries = mart_queries("analytics", SETTINGS)
+    queries = mart_queries("analytics", SETTINGS, STATE_COLUMNS)
     assert queries["routing_accuracy"].sql == (
         "select audit_month, audited, agreed, accuracy, below_threshold "
         "from analytics.routing_accuracy order by audit_month"
     )
     assert queries["onboarding_customers"].sql == (
-        "select signup_at, age_hours, signup_cohort_week, track, activated_within_7d, "
-        "activated_within_14d, churn_risk_score, risk_action from analytics.onboarding_customers"
+        "select signup_at, age_hours, track, churn_risk_score, risk_action from analytics.onboarding_customers"
     )
+    assert queries["activation_by_cohort"].sql == (
+        "select window_days, track, signup_cohort_week, matured_customers, activated_customers, "
+        "activation_rate from analytics_reporting.activation_by_cohort "
+        "order by window_days, track, signup_cohort_week"
+    )
+    assert queries["path_metrics"].columns[-len(STATE_COLUMNS) :] == STATE_COLUMNS
     assert SYNC_RUNS.sql == (
         "select run_id, destination, started_at, planned, sent, succeeded, failed, skipped_unchanged, "
         "status, forced, dry_run from sync.sync_runs order by destination, started_at, run_id"
@@ -99,6 +145,47 @@ def test_report_sql_is_plain_selects_of_named_columns():
     assert tables_sql(("main", "sync")) == (
         "select table_schema, table_name from information_schema.tables where table_schema in ('main', 'sync')"
     )
+    assert columns_sql("main", "path_metrics") == (
+        "select column_name from information_schema.columns "
+        "where table_schema = 'main' and table_name = 'path_metrics' order by ordinal_position"
+    )
+
+
+def test_checkpoint_states_are_the_customers_columns_of_path_metrics_in_order():
+    columns = ["track", "customers", "matured_7d", *STATE_COLUMNS, "is_all_tracks"]
+    assert checkpoint_columns(columns) == STATE_COLUMNS
+
+
+def test_checkpoint_colours_follow_the_vars_roles_and_any_number_of_cycles():
+    default = checkpoint_colors(
+        [column.removeprefix("customers_") for column in STATE_COLUMNS], SETTINGS.checkpoint_states
+    )
+    assert default == {
+        "onboarding": "#6baed6",
+        "activated": "#2ca02c",
+        "recovery_1": "#fdae6b",
+        "recovery_2": "#f16913",
+        "win_back": "#d62728",
+        "exited": "#969696",
+    }
+    renamed = checkpoint_colors(
+        ["new", "done", "retry_1", "retry_2", "retry_3", "lost", "gone"],
+        ("new", "done", "retry", "lost", "gone"),
+    )
+    assert [renamed[state] for state in ("new", "done", "lost", "gone")] == [
+        default[state] for state in ("onboarding", "activated", "win_back", "exited")
+    ]
+    assert [renamed[f"retry_{n}"] for n in (1, 2)] == [default["recovery_1"], default["recovery_2"]]
+    assert len({renamed[f"retry_{n}"] for n in (1, 2, 3)}) == 3
+
+
+def test_risk_action_colours_go_from_the_highest_bound_down_to_the_default():
+    assert risk_action_colors(SETTINGS.risk_action_thresholds, SETTINGS.default_risk_action) == {
+        "emergency_outreach": "#d62728",
+        "automated_nudge": "#ff9f1c",
+        "normal_onboarding": "#2ca02c",
+    }
+    assert list(risk_action_colors({"low": 0.2, "high": 0.9}, "none")) == ["high", "low", "none"]
 
 
 # --- pure shaping: exact values -----------------------------------------------------------------
@@ -120,21 +207,24 @@ def test_as_of_is_signup_plus_age_rounded_to_the_second():
     assert shape.derive_as_of(customers.iloc[0:0]) is None
 
 
-def test_activation_by_cohort_counts_matured_customers_only():
+def test_activation_by_cohort_orders_the_models_rows_by_window_track_and_week():
+    """Which customers count (matured only) is the model's: its dbt unit tests hold that rule."""
     week_1, week_2 = date(2026, 3, 2), date(2026, 3, 9)
-    customers = pd.DataFrame(
+    rows = pd.DataFrame(
         {
-            "track": ["standard", "standard", "standard", "high_touch"],
-            "signup_cohort_week": [week_1, week_1, week_1, week_2],
-            "age_hours": [400.0, 200.0, 167.9, 168.0],
-            "activated_within_7d": [True, False, True, True],
-            "activated_within_14d": [True, False, True, True],
+            "window_days": [14, 7, 7, 7],
+            "track": ["standard", "standard", "high_touch", "standard"],
+            "signup_cohort_week": [week_1, week_2, week_2, week_1],
+            "matured_customers": [1, 3, 1, 2],
+            "activated_customers": [1, 0, 1, 1],
+            "activation_rate": [1.0, 0.0, 1.0, 0.5],
         }
     )
-    rates = shape.activation_by_cohort(customers, (7, 14), SETTINGS.tracks)
+    rates = shape.activation_by_cohort(rows, SETTINGS.tracks)
     assert [tuple(row) for row in rates.itertuples(index=False)] == [
         (7, "high_touch", pd.Timestamp(week_2), 1, 1, 1.0),
         (7, "standard", pd.Timestamp(week_1), 2, 1, 0.5),
+        (7, "standard", pd.Timestamp(week_2), 3, 0, 0.0),
         (14, "standard", pd.Timestamp(week_1), 1, 1, 1.0),
     ]
 
@@ -344,7 +434,7 @@ def test_run_labels_are_distinct_within_a_minute():
 
 
 def test_an_empty_warehouse_gets_a_sentence_instead_of_each_chart():
-    queries = mart_queries("main", SETTINGS)
+    queries = mart_queries("main", SETTINGS, STATE_COLUMNS)
     marts = {name: pd.DataFrame(columns=list(q.columns)) for name, q in queries.items()}
     zeros = {  # what an empty build holds: zero counts, null rates and percentiles
         column: None if "rate" in column or "time_to_value" in column else 0
@@ -460,6 +550,7 @@ def test_report_reads_every_mart_and_both_run_logs(report: ReportResult, with_ru
         "onboarding_customers": CUSTOMERS,
         "stall_alerts": count("main.stall_alerts"),
         "routing_accuracy": count("main.routing_accuracy"),
+        "activation_by_cohort": count("main_reporting.activation_by_cohort"),
         "validation.validation_runs": 3,
         "sync.sync_runs": 3,
     }
@@ -489,15 +580,9 @@ def test_page_inlines_plotly_once_and_references_nothing_outside(report: ReportR
 
 
 @pytest.mark.slow
-def test_pandas_activation_rates_match_the_cohort_report(built: Target):
-    customers = pd.DataFrame(
-        query(
-            built,
-            "select track, signup_cohort_week, age_hours, activated_within_14d from main.onboarding_customers",
-        ),
-        columns=["track", "signup_cohort_week", "age_hours", "activated_within_14d"],
-    )
-    rates = shape.activation_by_cohort(customers, (14,), SETTINGS.tracks)
+def test_the_dashboards_activation_rates_match_the_cohort_report(built: Target):
+    rows = read_report_data(built, SETTINGS).marts["activation_by_cohort"]
+    rates = shape.activation_by_cohort(rows[rows["window_days"] == 14], SETTINGS.tracks)
     ours = {(row.track, row.signup_cohort_week.date()): row.rate for row in rates.itertuples()}
     theirs = dict(
         ((track, week), rate)
@@ -735,50 +820,48 @@ def test_activation_has_a_point_per_matured_cell_and_a_line_per_track_and_window
     assert lines == 6
 
 
-@pytest.mark.slow
-def test_time_to_value_has_a_bar_per_track_and_percentile(page, with_run_logs):
-    known = _one(
-        with_run_logs,
+#: chart, the SQL counting the bars it draws (every one of them non-empty), and that count here
+BAR_CHARTS = [
+    (
+        "chart-time-to-value",  # a bar per track and percentile
         "select count(median_time_to_value_hours) + count(p75_time_to_value_hours) "
         "+ count(p90_time_to_value_hours) from main.path_metrics",
-    )
-    marks = _marks(page, "chart-time-to-value")
-    assert known == 12
-    assert (marks["bars"], marks["drawn_bars"]) == (known, known)
+        12,
+    ),
+    (
+        "chart-stall-alerts",  # a bar per severity and step
+        "select count(*) from (select distinct coalesce(stall_severity, 'no rule'), stall_step "
+        "from main.stall_alerts)",
+        None,
+    ),
+    (
+        "chart-risk-actions",  # a bar per track and action
+        "select count(*) from (select distinct track, risk_action from main.onboarding_customers "
+        "where risk_action is not null)",
+        9,
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("chart", "count_sql", "expected"), BAR_CHARTS, ids=[row[0] for row in BAR_CHARTS])
+def test_bar_charts_draw_a_bar_per_cell(
+    page, with_run_logs, chart: str, count_sql: str, expected: int | None
+):
+    bars = _one(with_run_logs, count_sql)
+    marks = _marks(page, chart)
+    assert expected in (None, bars)
+    assert (marks["bars"], marks["drawn_bars"]) == (bars, bars)
 
 
 @pytest.mark.slow
 def test_checkpoint_states_have_a_segment_per_track_and_state(page, with_run_logs):
-    states = ["onboarding", "activated", "recovery_1", "recovery_2", "win_back", "exited"]
-    rows = query(
-        with_run_logs, f"select {', '.join(f'customers_{s}' for s in states)} from main.path_metrics"
-    )
+    columns = [name for (name,) in query(with_run_logs, columns_sql("main", "path_metrics"))]
+    states = checkpoint_columns(columns)
+    rows = query(with_run_logs, f"select {', '.join(states)} from main.path_metrics")
     marks = _marks(page, "chart-checkpoint-states")
     assert marks["bars"] == len(rows) * len(states) == 24
     assert marks["drawn_bars"] == sum(1 for row in rows for count in row if count)
-
-
-@pytest.mark.slow
-def test_stall_alerts_have_a_bar_per_severity_and_step(page, with_run_logs):
-    combinations = _one(
-        with_run_logs,
-        "select count(*) from (select distinct coalesce(stall_severity, 'no rule'), stall_step "
-        "from main.stall_alerts)",
-    )
-    marks = _marks(page, "chart-stall-alerts")
-    assert (marks["bars"], marks["drawn_bars"]) == (combinations, combinations)
-
-
-@pytest.mark.slow
-def test_risk_actions_have_a_bar_per_track_and_action(page, with_run_logs):
-    combinations = _one(
-        with_run_logs,
-        "select count(*) from (select distinct track, risk_action from main.onboarding_customers "
-        "where risk_action is not null)",
-    )
-    marks = _marks(page, "chart-risk-actions")
-    assert combinations == 9
-    assert (marks["bars"], marks["drawn_bars"]) == (combinations, combinations)
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
-{#- the report's activation rate is the 14-day one (column activation_rate_14d, SPEC section 6) -#}
-{%- set window_hours = 14 * 24 %}
+{#- the report's activation rate is the 14-day one (activation_rate_14d; docs/definitions.md#matured) -#}
+{%- set window_days = 14 %}
 
 with
 
@@ -24,8 +24,8 @@ cells as (
         signup_cohort_week,
         track,
         count(*) as customers,
-        sum(case when age_hours >= {{ window_hours }} then 1 else 0 end) as matured_14d,
-        sum(case when age_hours >= {{ window_hours }} and activated_within_14d then 1 else 0 end)
+        sum(case when {{ is_matured(window_days) }} then 1 else 0 end) as matured_14d,
+        sum(case when {{ is_matured(window_days) }} and activated_within_14d then 1 else 0 end)
             as activated_within_14d,
         {{ percentile_cont('time_to_value_hours', 0.5) }} as median_time_to_value_hours,
         sum(case when is_stalled then 1 else 0 end) as stalled_customers

@@ -3,11 +3,7 @@
 {%- for days in windows %}
 {%- do measures.append('activated_within_' ~ days ~ 'd') %}
 {%- endfor %}
-{%- set states = ['onboarding', 'activated'] %}
-{%- for cycle in range(1, var('max_recovery_cycles') + 1) %}
-{%- do states.append('recovery_' ~ cycle) %}
-{%- endfor %}
-{%- do states.extend(['win_back', 'exited']) %}
+{%- set states = checkpoint_states() %}
 
 with
 
@@ -43,8 +39,8 @@ metrics as (
         report_track,
         count(*) as customers,
         {%- for days in windows %}
-        sum(case when age_hours >= {{ days * 24 }} then 1 else 0 end) as matured_{{ days }}d,
-        sum(case when age_hours >= {{ days * 24 }} and activated_within_{{ days }}d then 1 else 0 end)
+        sum(case when {{ is_matured(days) }} then 1 else 0 end) as matured_{{ days }}d,
+        sum(case when {{ is_matured(days) }} and activated_within_{{ days }}d then 1 else 0 end)
             as activated_within_{{ days }}d,
         {%- endfor %}
         {%- for state in states %}

@@ -1,21 +1,23 @@
 """The alerts' configuration: onboard/alerts/alerts.yml (or $ONBOARD_ALERTS_CONFIG) and SLACK_WEBHOOK_URL.
 
-The webhook URL is a secret (whoever holds it can post to the channel): it comes only from
-the environment, and no message, log or error ever prints it.
+alerts.yml is read through the project's one configuration reader
+(onboard/core/project_config.py): a mistake is one line, `alerts.yml:line: alerts.key:
+expected ..., got ...`. The webhook URL is a secret (whoever holds it can post to the
+channel): it comes only from the environment, and no message, log or error ever prints it.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
-import yaml
+from pydantic import BeforeValidator, field_validator
 
-from onboard.core.errors import InputError, UsageError
-from sync.config import LOOPBACK_HOSTS
+from onboard.core.endpoints import LOOPBACK_HOSTS
+from onboard.core.errors import UsageError
+from onboard.core.project_config import ConfigModel, load_yaml, validate
 
 CONFIG_FILE = Path(__file__).resolve().parent / "alerts.yml"
 CONFIG_ENV = "ONBOARD_ALERTS_CONFIG"
@@ -25,78 +27,68 @@ DIGEST_FRAME_BLOCKS = 3
 MAX_BLOCKS = 50
 
 
-@dataclass(frozen=True)
-class AlertsConfig:
-    """The `alerts:` section of alerts.yml."""
+def _whole_number(low: int, high: int | None = None, *, optional: bool = False) -> BeforeValidator:
+    """A whole number within [low, high] (a bool or 2.0 is not one); None too when optional."""
+    bounds = f"{low}-{high}" if high is not None else f">= {low}"
 
-    max_realtime_per_run: int = 20
-    digest_hour_utc: int | None = None
-    digest_alerts_per_message: int = 40
-    max_digest_messages: int = 10
-    rate_limit_requests: int = 1
-    rate_limit_per_seconds: float = 1.0
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < low
+            or (high is not None and value > high)
+        ):
+            raise ValueError(f"expected a whole number {bounds}{' or null' if optional else ''}")
+        return value
+
+    return BeforeValidator(check)
 
 
-def _whole(raw: dict[str, Any], key: str, default: int, low: int, high: int | None, where: str) -> int:
-    value = raw.get(key, default)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bounds = f"{low}-{high}" if high is not None else f">= {low}"
-        raise InputError(f"{where}: alerts.{key} must be a whole number {bounds}, got {value!r}")
+def _positive_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("expected a number > 0")
     return value
 
 
+class WebhookRateLimit(ConfigModel):
+    """At most `requests` messages per `per_seconds` seconds."""
+
+    requests: Annotated[int, _whole_number(1)] = 1
+    per_seconds: Annotated[float, BeforeValidator(_positive_number)] = 1.0
+
+
+class AlertsConfig(ConfigModel):
+    """The `alerts:` section of alerts.yml (the file's comments say what each key does)."""
+
+    max_realtime_per_run: Annotated[int, _whole_number(0)] = 20
+    digest_hour_utc: Annotated[int | None, _whole_number(0, 23, optional=True)] = None
+    #: a digest message is its frame blocks plus one block per alert line, within Slack's MAX_BLOCKS
+    digest_alerts_per_message: Annotated[int, _whole_number(1, MAX_BLOCKS - DIGEST_FRAME_BLOCKS)] = 40
+    max_digest_messages: Annotated[int, _whole_number(1)] = 10
+    rate_limit: WebhookRateLimit = WebhookRateLimit()
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _null_rate_limit_is_the_default(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class AlertsFile(ConfigModel):
+    """alerts.yml: one `alerts:` mapping."""
+
+    alerts: AlertsConfig
+
+
 def parse_alerts_config(raw: Any, where: str) -> AlertsConfig:
-    """An AlertsConfig from the parsed YAML document; InputError names the key that is wrong."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("alerts"), dict):
-        raise InputError(f"{where}: expected an `alerts:` mapping")
-    section: dict[str, Any] = raw["alerts"]
-    known = {
-        "max_realtime_per_run",
-        "digest_hour_utc",
-        "digest_alerts_per_message",
-        "max_digest_messages",
-        "rate_limit",
-    }
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise InputError(f"{where}: unknown keys alerts.{', alerts.'.join(unknown)}")
-    hour = section.get("digest_hour_utc")
-    if hour is not None:
-        hour = _whole(section, "digest_hour_utc", 0, 0, 23, where)
-    limit = section.get("rate_limit") or {}
-    if not isinstance(limit, dict):
-        raise InputError(f"{where}: alerts.rate_limit must be a mapping of requests and per_seconds")
-    requests = _whole(limit, "requests", 1, 1, None, f"{where} (rate_limit)")
-    per_seconds = limit.get("per_seconds", 1)
-    if isinstance(per_seconds, bool) or not isinstance(per_seconds, int | float) or per_seconds <= 0:
-        raise InputError(f"{where}: alerts.rate_limit.per_seconds must be a number > 0, got {per_seconds!r}")
-    return AlertsConfig(
-        max_realtime_per_run=_whole(section, "max_realtime_per_run", 20, 0, None, where),
-        digest_hour_utc=hour,
-        digest_alerts_per_message=_whole(
-            section, "digest_alerts_per_message", 40, 1, MAX_BLOCKS - DIGEST_FRAME_BLOCKS, where
-        ),
-        max_digest_messages=_whole(section, "max_digest_messages", 10, 1, None, where),
-        rate_limit_requests=requests,
-        rate_limit_per_seconds=float(per_seconds),
-    )
+    """An AlertsConfig from an already-parsed alerts.yml; ConfigError names the key that is wrong."""
+    return validate(raw, AlertsFile, where).alerts
 
 
 def load_alerts_config(path: Path | None = None) -> AlertsConfig:
     """The alerts configuration ($ONBOARD_ALERTS_CONFIG, else onboard/alerts/alerts.yml)."""
-    path = path or Path(os.environ.get(CONFIG_ENV) or CONFIG_FILE)
-    if not path.exists():
-        raise InputError(f"{path}: alerts configuration not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    return parse_alerts_config(raw, str(path))
+    return load_yaml(path or Path(os.environ.get(CONFIG_ENV) or CONFIG_FILE), AlertsFile).alerts
 
 
 def webhook_url() -> str:

@@ -17,9 +17,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from onboard.alerts.plan import DIGEST, REALTIME, Alert
+from onboard.core.project_config import read_seed
 
 HEADER_CHARS = 150
 SECTION_CHARS = 3000
@@ -27,7 +29,9 @@ FIELD_CHARS = 2000
 CONTEXT_CHARS = 2000
 MAX_FIELDS = 10
 UNRATED = "no rule"
-SEVERITY_EMOJI = {"P0": ":rotating_light:", "P1": ":warning:", "P2": ":large_orange_circle:"}
+#: The emoji of the first severity rules, in rule order (seeds/stall_severity_rules.csv); the
+#: severities of later rules, and a stall no rule matched, get DEFAULT_EMOJI.
+RULE_EMOJI = (":rotating_light:", ":warning:", ":large_orange_circle:")
 DEFAULT_EMOJI = ":information_source:"
 RANKING = "ranked by severity, then ARR x hours stalled"
 
@@ -42,6 +46,14 @@ class Message:
     label: str  # for logs and the dry run: "realtime #3 c0000130", "digest 2/8"
     alerts: tuple[Alert, ...]
     payload: Payload
+
+
+@cache
+def severity_emoji() -> dict[str, str]:
+    """Severity -> emoji, by the seed's rule order: the severity rules are the seed's, not copied."""
+    rules = sorted(read_seed("stall_severity_rules"), key=lambda rule: int(rule["rule_order"]))
+    severities = list(dict.fromkeys(rule["severity"] for rule in rules))
+    return {severity: emoji for severity, emoji in zip(severities, RULE_EMOJI, strict=False)}
 
 
 def clip(text: str, limit: int) -> str:
@@ -108,7 +120,7 @@ def realtime_text(alert: Alert) -> str:
 
 def realtime_message(alert: Alert, stalled: int) -> Message:
     """One alert with its full context; `stalled` is how many customers the mart lists."""
-    emoji = SEVERITY_EMOJI.get(alert.stall_severity or "", DEFAULT_EMOJI)
+    emoji = severity_emoji().get(alert.stall_severity or "", DEFAULT_EMOJI)
     who = f"*{escape(customer_name(alert))}* · `{escape(alert.customer_id)}`"
     if alert.email:
         who += f" · {escape(alert.email)}"

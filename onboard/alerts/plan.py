@@ -5,11 +5,12 @@
 - Realtime: the alerts whose alert_delivery is `realtime`, best-ranked first, at most
   `max_realtime_per_run`; the rest of them are the overflow.
 - Digest: the overflow, the `daily_digest` alerts and the alerts no severity rule matched
-  (SPEC: they still get an alert), in alert_rank order. It goes out when due: at most one
-  complete digest per UTC day, from `digest_hour_utc` on. When it is not due, those alerts
-  wait (they are not logged, so a later run picks them up; an overflow alert may then go
-  out realtime if the cap leaves room). At most `digest_alerts_per_message` x
-  `max_digest_messages` alerts per digest; the rest are held for the next day's digest.
+  (they still get an alert: docs/definitions.md#stall-severity), in alert_rank order. It
+  goes out when due: at most one complete digest per UTC day, from `digest_hour_utc` on.
+  When it is not due, those alerts wait (they are not logged, so a later run picks them
+  up; an overflow alert may then go out realtime if the cap leaves room). At most
+  `digest_alerts_per_message` x `max_digest_messages` alerts per digest; the rest are held
+  for the next day's digest.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from datetime import datetime
 
 from onboard.alerts.config import AlertsConfig
 
+#: How a message went out (alert_log.delivery, Message.delivery).
 REALTIME = "realtime"
 DIGEST = "digest"
+#: The alert_delivery of seeds/stall_severity_rules.csv that is posted one message per alert;
+#: every other value (daily_digest), and no rule, goes into the daily digest.
+REALTIME_DELIVERY = "realtime"
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Alert:
 
     @property
     def is_realtime(self) -> bool:
-        return self.alert_delivery == "realtime"
+        return self.alert_delivery == REALTIME_DELIVERY
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from onboard.alerts.config import AlertsConfig, load_alerts_config, webhook_url
 from onboard.alerts.messages import Message, digest_messages, preview_lines, realtime_message
 from onboard.alerts.plan import AlertsPlan, digest_is_due, plan_alerts
 from onboard.alerts.state import (
-    RunRow,
+    AlertRunRow,
     digest_done,
     ensure_tables,
     mark_interrupted,
@@ -120,7 +120,12 @@ def _post(client: HttpClient, outcome: Outcome) -> str | None:
 
 
 def _send(
-    db: Database, client: HttpClient, result: AlertsResult, run: RunRow, clock: datetime, now: datetime | None
+    db: Database,
+    client: HttpClient,
+    result: AlertsResult,
+    run: AlertRunRow,
+    clock: datetime,
+    now: datetime | None,
 ) -> None:
     for outcome in result.outcomes:
         if result.stopped is not None:
@@ -175,7 +180,7 @@ def run_alerts(
         ensure_tables(db)
         if mark_interrupted(db):
             log("alerts.interrupted_runs_marked")
-        run = RunRow(
+        run = AlertRunRow(
             run_id,
             started_at=_naive_utc(clock),
             stalled=plan.stalled,
@@ -187,7 +192,7 @@ def run_alerts(
         client = HttpClient(
             url,
             "slack",
-            rate_limit=(config.rate_limit_requests, config.rate_limit_per_seconds),
+            rate_limit=(config.rate_limit.requests, config.rate_limit.per_seconds),
             policy=RetryPolicy.from_env(),
         )
         try:

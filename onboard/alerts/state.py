@@ -157,7 +157,7 @@ def digest_done(db: Database, day: date) -> bool:
 
 
 @dataclass
-class RunRow:
+class AlertRunRow:
     """One row of alert_runs."""
 
     run_id: str
@@ -177,10 +177,10 @@ class RunRow:
     message: str | None = None
 
 
-RUN_COLUMNS = tuple(f.name for f in fields(RunRow))
+RUN_COLUMNS = tuple(f.name for f in fields(AlertRunRow))
 
 
-def save_run(db: Database, run: RunRow) -> None:
+def save_run(db: Database, run: AlertRunRow) -> None:
     """Insert or update a run row."""
     db.upsert(RUNS, {column: getattr(run, column) for column in RUN_COLUMNS}, ("run_id",))
 

@@ -6,7 +6,7 @@ them): a bar per row, a point per row, a line per trace with two points or more.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,19 +24,14 @@ BAD_COLOR = "#d62728"
 NEUTRAL_COLOR = "#4c78a8"
 THRESHOLD_COLOR = "#57606a"
 STATISTIC_COLORS = {"median": "#9ecae1", "p75": "#4292c6", "p90": "#08519c"}
-STATE_COLORS = {
-    "onboarding": "#6baed6",
-    "activated": "#2ca02c",
-    "recovery_1": "#fdae6b",
-    "recovery_2": "#f16913",
-    "win_back": "#d62728",
-    "exited": "#969696",
-}
-ACTION_COLORS = {
-    "emergency_outreach": "#d62728",
-    "automated_nudge": "#ff9f1c",
-    "normal_onboarding": "#2ca02c",
-}
+#: Checkpoint states by role, in the order of var checkpoint_states (before the checkpoint,
+#: activated, in recovery, after the last cycle, exited); the recovery cycles take RECOVERY_RAMP.
+CHECKPOINT_ROLE_COLORS = ("#6baed6", "#2ca02c", None, "#d62728", "#969696")
+RECOVERY_RAMP = ("#fdae6b", "#f16913", "#d94801", "#a63603", "#7f2704")
+#: Risk actions from the riskiest (var risk_action_thresholds, highest bound first); the
+#: action below every bound (var default_risk_action) is DEFAULT_ACTION_COLOR.
+RISK_RAMP = ("#d62728", "#ff9f1c", "#e7ba52", "#8c564b")
+DEFAULT_ACTION_COLOR = "#2ca02c"
 STATUS_COLORS = {"passed": "#2ca02c", "failed": "#d62728", "accepted": "#ff9f1c"}
 SERIES_PALETTE = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#fd8d3c", "#e6550d")
 PERCENT = ".0%"
@@ -49,8 +44,37 @@ def track_colors(tracks: Sequence[str]) -> dict[str, str]:
     return {**colors, "all": ALL_TRACKS_COLOR}
 
 
-def _color(palette: dict[str, str], key: str, index: int) -> str:
+def checkpoint_colors(states: Sequence[str], roles: Sequence[str]) -> dict[str, str]:
+    """A colour per checkpoint state: one per role of var checkpoint_states, a ramp over the cycles.
+
+    `states` are the states path_metrics counts, in lifecycle order; every state that is not
+    one of the named roles is a recovery cycle and takes the next colour of RECOVERY_RAMP.
+    """
+    fixed = {role: color for role, color in zip(roles, CHECKPOINT_ROLE_COLORS, strict=True) if color}
+    cycles = [state for state in states if state not in fixed]
+    ramp = {state: RECOVERY_RAMP[index % len(RECOVERY_RAMP)] for index, state in enumerate(cycles)}
+    return {state: fixed.get(state) or ramp[state] for state in states}
+
+
+def risk_action_colors(thresholds: Mapping[str, float], default_action: str) -> dict[str, str]:
+    """A colour per risk action: RISK_RAMP from the highest bound down, the default action green."""
+    riskiest_first = sorted(thresholds, key=lambda action: -thresholds[action])
+    ramp = {action: RISK_RAMP[index % len(RISK_RAMP)] for index, action in enumerate(riskiest_first)}
+    return {**ramp, default_action: DEFAULT_ACTION_COLOR}
+
+
+def _color(palette: Mapping[str, str], key: str, index: int) -> str:
     return palette.get(key, SERIES_PALETTE[index % len(SERIES_PALETTE)])
+
+
+def _bar_per_group(
+    frame: pd.DataFrame, column: str, bar: Callable[[str, pd.DataFrame, int], go.Bar]
+) -> go.Figure:
+    """A figure with one bar trace per value of `column`, in the frame's order: bar(value, rows, index)."""
+    figure = go.Figure()
+    for index, (value, rows) in enumerate(frame.groupby(column, sort=False)):
+        figure.add_trace(bar(str(value), rows, index))
+    return figure
 
 
 def _track_label(track: str) -> str:
@@ -199,42 +223,42 @@ def activation_rates(activation: pd.DataFrame, windows: Sequence[int], tracks: S
 
 def time_to_value(ttv: pd.DataFrame) -> go.Figure:
     """Grouped bars: median, p75 and p90 time to value per track, in hours."""
-    figure = go.Figure()
-    for index, (statistic, rows) in enumerate(ttv.groupby("statistic", sort=False)):
-        figure.add_trace(
-            go.Bar(
-                x=[_track_label(track) for track in rows["track"]],
-                y=rows["hours"],
-                name=str(statistic),
-                marker_color=_color(STATISTIC_COLORS, str(statistic), index),
-                text=[f"{hours:.0f} h" for hours in rows["hours"]],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate=f"%{{x}}<br>{statistic}: %{{y:.1f}} h (%{{customdata:.1f}} d)<extra></extra>",
-                customdata=rows["hours"] / 24,
-            )
+
+    def bar(statistic: str, rows: pd.DataFrame, index: int) -> go.Bar:
+        return go.Bar(
+            x=[_track_label(track) for track in rows["track"]],
+            y=rows["hours"],
+            name=statistic,
+            marker_color=_color(STATISTIC_COLORS, statistic, index),
+            text=[f"{hours:.0f} h" for hours in rows["hours"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"%{{x}}<br>{statistic}: %{{y:.1f}} h (%{{customdata:.1f}} d)<extra></extra>",
+            customdata=rows["hours"] / 24,
         )
+
+    figure = _bar_per_group(ttv, "statistic", bar)
     figure.update_layout(barmode="group")
     figure.update_xaxes(title_text="track")
     figure.update_yaxes(title_text="time to value (hours from signup to activation)", rangemode="tozero")
     return _finish(figure, "Time to value per path: median, p75 and p90 (hours)")
 
 
-def checkpoint_states(states: pd.DataFrame) -> go.Figure:
+def checkpoint_states(states: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
     """Stacked horizontal bars: the share of each track's customers in each checkpoint state."""
-    figure = go.Figure()
-    for index, (state, rows) in enumerate(states.groupby("state", sort=False)):
-        figure.add_trace(
-            go.Bar(
-                y=[_track_label(track) for track in rows["track"]],
-                x=rows["share"],
-                name=str(state),
-                orientation="h",
-                marker_color=_color(STATE_COLORS, str(state), index),
-                customdata=rows["customers"],
-                hovertemplate=f"%{{y}}<br>{state}: %{{x:.1%}} (%{{customdata:,}} customers)<extra></extra>",
-            )
+
+    def bar(state: str, rows: pd.DataFrame, index: int) -> go.Bar:
+        return go.Bar(
+            y=[_track_label(track) for track in rows["track"]],
+            x=rows["share"],
+            name=state,
+            orientation="h",
+            marker_color=_color(colors, state, index),
+            customdata=rows["customers"],
+            hovertemplate=f"%{{y}}<br>{state}: %{{x:.1%}} (%{{customdata:,}} customers)<extra></extra>",
         )
+
+    figure = _bar_per_group(states, "state", bar)
     figure.update_layout(barmode="stack")
     figure.update_xaxes(title_text="share of the track's customers (%)", tickformat=PERCENT, range=[0, 1])
     figure.update_yaxes(title_text="track", autorange="reversed")
@@ -243,18 +267,18 @@ def checkpoint_states(states: pd.DataFrame) -> go.Figure:
 
 def stall_alerts(counts: pd.DataFrame) -> go.Figure:
     """Stacked bars: stall alerts per severity, split by the step the customer is stalled at."""
-    figure = go.Figure()
     severities = list(dict.fromkeys(counts["severity"]))
-    for index, (step, rows) in enumerate(counts.groupby("stall_step", sort=False)):
-        figure.add_trace(
-            go.Bar(
-                x=rows["severity"],
-                y=rows["alerts"],
-                name=str(step),
-                marker_color=SERIES_PALETTE[index % len(SERIES_PALETTE)],
-                hovertemplate=f"%{{x}}<br>stalled at {step}: %{{y:,}} customers<extra></extra>",
-            )
+
+    def bar(step: str, rows: pd.DataFrame, index: int) -> go.Bar:
+        return go.Bar(
+            x=rows["severity"],
+            y=rows["alerts"],
+            name=step,
+            marker_color=SERIES_PALETTE[index % len(SERIES_PALETTE)],
+            hovertemplate=f"%{{x}}<br>stalled at {step}: %{{y:,}} customers<extra></extra>",
         )
+
+    figure = _bar_per_group(counts, "stall_step", bar)
     figure.update_layout(barmode="stack")
     figure.update_xaxes(
         title_text="severity (rule order)", categoryorder="array", categoryarray=severities, type="category"
@@ -263,19 +287,19 @@ def stall_alerts(counts: pd.DataFrame) -> go.Figure:
     return _finish(figure, "Stall alerts by severity and stalled step (customers)")
 
 
-def risk_actions(counts: pd.DataFrame, tracks: Sequence[str]) -> go.Figure:
+def risk_actions(counts: pd.DataFrame, tracks: Sequence[str], colors: Mapping[str, str]) -> go.Figure:
     """Grouped bars: scored customers per track and churn-risk action."""
-    figure = go.Figure()
-    for index, (action, rows) in enumerate(counts.groupby("risk_action", sort=False)):
-        figure.add_trace(
-            go.Bar(
-                x=rows["track"],
-                y=rows["customers"],
-                name=str(action),
-                marker_color=_color(ACTION_COLORS, str(action), index),
-                hovertemplate=f"%{{x}}<br>{action}: %{{y:,}} customers<extra></extra>",
-            )
+
+    def bar(action: str, rows: pd.DataFrame, index: int) -> go.Bar:
+        return go.Bar(
+            x=rows["track"],
+            y=rows["customers"],
+            name=action,
+            marker_color=_color(colors, action, index),
+            hovertemplate=f"%{{x}}<br>{action}: %{{y:,}} customers<extra></extra>",
         )
+
+    figure = _bar_per_group(counts, "risk_action", bar)
     figure.update_layout(barmode="group")
     figure.update_xaxes(
         title_text="track", categoryorder="array", categoryarray=list(tracks), type="category"

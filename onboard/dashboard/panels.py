@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -61,7 +62,7 @@ def activation(data: ReportData, settings: ReportSettings) -> Panel:
         "younger customers are left out, so the latest weeks have no point yet.",
         wide=True,
     )
-    rates = shape.activation_by_cohort(data.marts["onboarding_customers"], windows, settings.tracks)
+    rates = shape.activation_by_cohort(data.marts["activation_by_cohort"], settings.tracks)
     if rates.empty:
         return _empty(panel, f"No customer is {min(windows)} days old yet.")
     return _with(panel, charts.activation_rates(rates, windows, _tracks(data, settings)))
@@ -92,7 +93,8 @@ def checkpoint_states(data: ReportData, settings: ReportSettings) -> Panel:
     states = shape.checkpoint_states(data.marts["path_metrics"], _tracks(data, settings))
     if not states["customers"].any():
         return _empty(panel, "No customers yet.")
-    return _with(panel, charts.checkpoint_states(states))
+    colors = charts.checkpoint_colors(list(dict.fromkeys(states["state"])), settings.checkpoint_states)
+    return _with(panel, charts.checkpoint_states(states, colors))
 
 
 def stall_alerts(data: ReportData, settings: ReportSettings) -> Panel:
@@ -123,7 +125,9 @@ def risk_actions(data: ReportData, settings: ReportSettings) -> Panel:
     counts = shape.risk_actions(customers, settings.tracks)
     if counts.empty:
         return _empty(panel, "No customer has a churn-risk score.")
-    return _with(panel, charts.risk_actions(counts, shape.ordered(counts["track"], _tracks(data, settings))))
+    tracks = shape.ordered(counts["track"], _tracks(data, settings))
+    colors = charts.risk_action_colors(settings.risk_action_thresholds, settings.default_risk_action)
+    return _with(panel, charts.risk_actions(counts, tracks, colors))
 
 
 def routing_accuracy(data: ReportData, settings: ReportSettings) -> Panel:
@@ -142,14 +146,22 @@ def routing_accuracy(data: ReportData, settings: ReportSettings) -> Panel:
 
 
 def _run_log_panel(
-    panel: Panel, runs: pd.DataFrame | None, table: TableQuery, schema: str, command: str
-) -> Panel | None:
-    """The sentence of a run-log panel whose table is missing or empty; None when it has runs."""
+    panel: Panel,
+    runs: pd.DataFrame | None,
+    table: TableQuery,
+    command: str,
+    draw: Callable[[pd.DataFrame], go.Figure],
+) -> Panel:
+    """A run-log panel: its chart, or a sentence when the table is missing or holds no run."""
     if runs is None:
-        return _empty(panel, _missing_table(table, schema, command))
+        return _empty(
+            panel,
+            f"No {table.schema} runs to show: the table {table.name} does not exist in this "
+            f"warehouse yet; it is created by the first `{command}`.",
+        )
     if runs.empty:
-        return _empty(panel, f"{_name(table)} holds no run yet.")
-    return None
+        return _empty(panel, f"{table.name} holds no run yet.")
+    return _with(panel, draw(runs))
 
 
 def validation_health(data: ReportData, settings: ReportSettings) -> Panel:
@@ -160,9 +172,13 @@ def validation_health(data: ReportData, settings: ReportSettings) -> Panel:
         "Each `onboard validate` run: rows checked, coloured by status, and blocking expectations "
         "that failed (a failed run blocks the sync until it is fixed or accepted).",
     )
-    runs = data.validation_runs
-    empty = _run_log_panel(panel, runs, VALIDATION_RUNS, "validation", "onboard validate")
-    return empty or _with(panel, charts.validation_runs(shape.validation_history(runs)))
+    return _run_log_panel(
+        panel,
+        data.validation_runs,
+        VALIDATION_RUNS,
+        "onboard validate",
+        lambda runs: charts.validation_runs(shape.validation_history(runs)),
+    )
 
 
 def sync_health(data: ReportData, settings: ReportSettings) -> Panel:
@@ -173,9 +189,13 @@ def sync_health(data: ReportData, settings: ReportSettings) -> Panel:
         "Each `onboard sync` run per destination: records the destination accepted and records it "
         "refused (unchanged records are skipped and not shown).",
     )
-    runs = data.sync_runs
-    empty = _run_log_panel(panel, runs, SYNC_RUNS, "sync", "onboard sync")
-    return empty or _with(panel, charts.sync_runs(shape.sync_history(runs)))
+    return _run_log_panel(
+        panel,
+        data.sync_runs,
+        SYNC_RUNS,
+        "onboard sync",
+        lambda runs: charts.sync_runs(shape.sync_history(runs)),
+    )
 
 
 PANELS = (
@@ -194,17 +214,6 @@ PANELS = (
 def build_panels(data: ReportData, settings: ReportSettings) -> list[Panel]:
     """Every panel of the dashboard, in page order."""
     return [build(data, settings) for build in PANELS]
-
-
-def _name(query: TableQuery) -> str:
-    return f"{query.schema}.{query.table}"
-
-
-def _missing_table(query: TableQuery, what: str, command: str) -> str:
-    return (
-        f"No {what} runs to show: the table {_name(query)} does not exist in this warehouse yet; "
-        f"it is created by the first `{command}`."
-    )
 
 
 def _with(panel: Panel, figure: go.Figure) -> Panel:

@@ -1,21 +1,26 @@
 """Every SQL statement of the report, in one place: plain selects that DuckDB and PostgreSQL both run.
 
-No aggregation, no dialect: the report reads the columns it plots and `shape` aggregates
-them in pandas. Schema and column names come from the project (profiles.yml schema, dbt
-vars), never from user input.
+No aggregation and no rule: what the dashboard plots is computed by dbt (the marts, and the
+reporting models of models/reporting/) and `shape` only orders and types it. Schema, table
+and column names come from the project (profiles.yml schema, dbt vars, the columns a build
+gave path_metrics), never from user input.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from onboard.core.run_logs import SYNC_SCHEMA, VALIDATION_SCHEMA
 from onboard.dashboard.settings import ReportSettings
-from onboard.validate.runs import SCHEMA as VALIDATION_SCHEMA
 
 #: Marts the dashboard needs: without any of them there is no report.
 MARTS = ("path_metrics", "cohort_routing_report", "onboarding_customers", "stall_alerts", "routing_accuracy")
-
-SYNC_SCHEMA = "sync"
+#: Reporting models the dashboard needs (models/reporting/, built into <schema>_reporting).
+REPORTING_MODELS = ("activation_by_cohort",)
+REPORTING_SCHEMA_SUFFIX = "_reporting"
+#: path_metrics' checkpoint-state counts are its columns customers_<state>, in lifecycle order.
+CHECKPOINT_PREFIX = "customers_"
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,34 @@ class TableQuery:
     order_by: tuple[str, ...] = ()
 
     @property
+    def name(self) -> str:
+        """schema.table"""
+        return f"{self.schema}.{self.table}"
+
+    @property
     def sql(self) -> str:
         """The select statement."""
-        select = f"select {', '.join(self.columns)} from {self.schema}.{self.table}"
+        select = f"select {', '.join(self.columns)} from {self.name}"
         return f"{select} order by {', '.join(self.order_by)}" if self.order_by else select
 
 
-def mart_queries(schema: str, settings: ReportSettings) -> dict[str, TableQuery]:
-    """The select of every mart the dashboard reads, by mart name."""
-    activation_flags = tuple(f"activated_within_{days}d" for days in settings.activation_windows_days)
+def reporting_schema(schema: str) -> str:
+    """Where dbt builds models/reporting/: the marts' schema with the `reporting` suffix."""
+    return f"{schema}{REPORTING_SCHEMA_SUFFIX}"
+
+
+def checkpoint_columns(path_metrics_columns: Sequence[str]) -> tuple[str, ...]:
+    """path_metrics' checkpoint-state columns, in column order (the states' lifecycle order)."""
+    return tuple(column for column in path_metrics_columns if column.startswith(CHECKPOINT_PREFIX))
+
+
+def mart_queries(
+    schema: str, settings: ReportSettings, state_columns: Sequence[str]
+) -> dict[str, TableQuery]:
+    """The select of every mart and reporting model the dashboard reads, by model name.
+
+    state_columns: path_metrics' customers_<state> columns, as the build made them.
+    """
     return {
         "path_metrics": TableQuery(
             schema,
@@ -55,12 +79,7 @@ def mart_queries(schema: str, settings: ReportSettings) -> dict[str, TableQuery]
                 "p90_time_to_value_hours",
                 "stalled_customers",
                 "stall_rate",
-                "customers_onboarding",
-                "customers_activated",
-                "customers_recovery_1",
-                "customers_recovery_2",
-                "customers_win_back",
-                "customers_exited",
+                *state_columns,
             ),
             ("track",),
         ),
@@ -82,15 +101,7 @@ def mart_queries(schema: str, settings: ReportSettings) -> dict[str, TableQuery]
         "onboarding_customers": TableQuery(
             schema,
             "onboarding_customers",
-            (
-                "signup_at",
-                "age_hours",
-                "signup_cohort_week",
-                "track",
-                *activation_flags,
-                "churn_risk_score",
-                "risk_action",
-            ),
+            ("signup_at", "age_hours", "track", "churn_risk_score", "risk_action"),
         ),
         "stall_alerts": TableQuery(
             schema,
@@ -104,10 +115,23 @@ def mart_queries(schema: str, settings: ReportSettings) -> dict[str, TableQuery]
             ("audit_month", "audited", "agreed", "accuracy", "below_threshold"),
             ("audit_month",),
         ),
+        "activation_by_cohort": TableQuery(
+            reporting_schema(schema),
+            "activation_by_cohort",
+            (
+                "window_days",
+                "track",
+                "signup_cohort_week",
+                "matured_customers",
+                "activated_customers",
+                "activation_rate",
+            ),
+            ("window_days", "track", "signup_cohort_week"),
+        ),
     }
 
 
-#: onboard validate's run log (onboard/validate/runs.py); absent until a validation has run.
+#: onboard validate's run log; absent until a validation has run.
 VALIDATION_RUNS = TableQuery(
     VALIDATION_SCHEMA,
     "validation_runs",
@@ -136,7 +160,21 @@ SYNC_RUNS = TableQuery(
 )
 
 
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
 def tables_sql(schemas: tuple[str, ...]) -> str:
     """The (schema, table) of every table and view in the given schemas."""
-    quoted = ", ".join(f"'{schema}'" for schema in schemas)
-    return f"select table_schema, table_name from information_schema.tables where table_schema in ({quoted})"
+    return (
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({_quoted(schemas)})"
+    )
+
+
+def columns_sql(schema: str, table: str) -> str:
+    """The column names of one table, in column order."""
+    return (
+        "select column_name from information_schema.columns "
+        f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+    )

@@ -10,13 +10,27 @@ import pandas as pd
 
 from onboard.core.errors import UsageError
 from onboard.core.warehouse import Target, connect
-from onboard.dashboard.queries import MARTS, SYNC_RUNS, VALIDATION_RUNS, TableQuery, mart_queries, tables_sql
+from onboard.dashboard.queries import (
+    MARTS,
+    REPORTING_MODELS,
+    SYNC_RUNS,
+    VALIDATION_RUNS,
+    TableQuery,
+    checkpoint_columns,
+    columns_sql,
+    mart_queries,
+    reporting_schema,
+    tables_sql,
+)
 from onboard.dashboard.settings import ReportSettings
 
 
 @dataclass(frozen=True)
 class ReportData:
-    """The frames the report is drawn from; a run log is None when its table does not exist."""
+    """The frames the report is drawn from; a run log is None when its table does not exist.
+
+    `marts` holds the marts and the reporting models, by model name.
+    """
 
     marts: dict[str, pd.DataFrame]
     validation_runs: pd.DataFrame | None
@@ -24,11 +38,11 @@ class ReportData:
 
     @property
     def rows_read(self) -> dict[str, int]:
-        """Rows read per table (marts by name, run logs as schema.table)."""
+        """Rows read per table (models by name, run logs as schema.table)."""
         counts = {name: len(frame) for name, frame in self.marts.items()}
         for query, frame in ((VALIDATION_RUNS, self.validation_runs), (SYNC_RUNS, self.sync_runs)):
             if frame is not None:
-                counts[f"{query.schema}.{query.table}"] = len(frame)
+                counts[query.name] = len(frame)
         return counts
 
 
@@ -56,25 +70,35 @@ def _existing_tables(cursor: Any, schemas: tuple[str, ...]) -> set[tuple[str, st
     return {(str(schema), str(table)) for schema, table in cursor.fetchall()}
 
 
-def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
-    """Every mart the dashboard needs, plus the validation and sync run logs when they exist.
+def _columns(cursor: Any, schema: str, table: str) -> list[str]:
+    cursor.execute(columns_sql(schema, table))
+    return [str(name) for (name,) in cursor.fetchall()]
 
-    Raises UsageError when the warehouse or a mart is missing: the build has not run.
+
+def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
+    """Every mart and reporting model the dashboard needs, plus the run logs when they exist.
+
+    Raises UsageError when the warehouse, a mart or a reporting model is missing: the build
+    has not run (or ran before the model existed).
     """
     if target.type == "duckdb" and not target.duckdb_path.exists():
         raise UsageError(f"no warehouse at {target.duckdb_path}: run `onboard demo` or `onboard build`")
     schema = mart_schema(target)
-    queries = mart_queries(schema, settings)
+    reporting = reporting_schema(schema)
     with connect(target) as connection:
         cursor = connection.cursor()
-        existing = _existing_tables(cursor, (schema, VALIDATION_RUNS.schema, SYNC_RUNS.schema))
-        missing = [name for name in MARTS if (schema, name) not in existing]
+        existing = _existing_tables(cursor, (schema, reporting, VALIDATION_RUNS.schema, SYNC_RUNS.schema))
+        missing = [
+            f"{', '.join(absent)} in schema {where}"
+            for where, models in ((schema, MARTS), (reporting, REPORTING_MODELS))
+            if (absent := [name for name in models if (where, name) not in existing])
+        ]
         if missing:
-            raise UsageError(
-                f"{target.describe()} has no {', '.join(missing)} in schema {schema}: "
-                "run `onboard build` first"
-            )
-        marts = {name: _frame(cursor, queries[name]) for name in MARTS}
+            raise UsageError(f"{target.describe()} has no {'; no '.join(missing)}: run `onboard build` first")
+        states = checkpoint_columns(_columns(cursor, schema, "path_metrics"))
+        marts = {
+            name: _frame(cursor, query) for name, query in mart_queries(schema, settings, states).items()
+        }
         optional = {
             query.table: _frame(cursor, query) if (query.schema, query.table) in existing else None
             for query in (VALIDATION_RUNS, SYNC_RUNS)

@@ -1,43 +1,40 @@
-"""The dbt vars the report reads, from dbt_project.yml: the same values the build used by default."""
+"""The dbt vars the report reads, from dbt_project.yml: the same values the build used by default.
+
+Read through the project's one configuration reader (onboard/core/project_config.py), so a
+wrong var is reported as `dbt_project.yml:line: vars.key: expected ..., got ...`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import Field
 
 from onboard.core.paths import DBT_PROJECT_FILE
+from onboard.core.project_config import ConfigModel, dbt_vars_as
+
+Days = Annotated[int, Field(ge=1)]
 
 
-@dataclass(frozen=True)
-class ReportSettings:
+class ReportSettings(ConfigModel):
     """Vars of dbt_project.yml that shape the charts and the notes beside them."""
 
-    tracks: tuple[str, ...]
-    activation_windows_days: tuple[int, ...]
-    routing_accuracy_threshold: float
-    imbalance_min_cohort_size: int
-    stall_threshold_hours: int
-    checkpoint_day: int
-    risk_window_days: int
-
-
-def parse_settings(project: dict) -> ReportSettings:
-    """ReportSettings from a parsed dbt_project.yml."""
-    variables = project.get("vars") or {}
-    return ReportSettings(
-        tracks=tuple(str(track) for track in variables["tracks"]),
-        activation_windows_days=tuple(int(days) for days in variables["activation_windows_days"]),
-        routing_accuracy_threshold=float(variables["routing_accuracy_threshold"]),
-        imbalance_min_cohort_size=int(variables["imbalance_min_cohort_size"]),
-        stall_threshold_hours=int(variables["stall_threshold_hours"]),
-        checkpoint_day=int(variables["checkpoint_day"]),
-        risk_window_days=int(variables["risk_window_days"]),
-    )
+    tracks: tuple[str, ...] = Field(min_length=1)
+    activation_windows_days: tuple[Days, ...] = Field(min_length=1)
+    routing_accuracy_threshold: float = Field(ge=0, le=1)
+    imbalance_min_cohort_size: int = Field(ge=0)
+    stall_threshold_hours: int = Field(ge=0)
+    checkpoint_day: Days
+    risk_window_days: Days
+    #: checkpoint_state's names by role (before the checkpoint, activated, in recovery, after
+    #: the last cycle, exited); the states themselves are path_metrics' customers_<state> columns
+    checkpoint_states: tuple[str, str, str, str, str]
+    #: risk_action by churn_risk_score bound, and the action below every bound
+    risk_action_thresholds: dict[str, float]
+    default_risk_action: str
 
 
 def load_settings(path: Path = DBT_PROJECT_FILE) -> ReportSettings:
-    """ReportSettings from the project's dbt_project.yml."""
-    with path.open() as handle:
-        return parse_settings(yaml.safe_load(handle))
+    """ReportSettings from the vars of a dbt_project.yml (the project's by default)."""
+    return dbt_vars_as(ReportSettings, path)

@@ -14,7 +14,9 @@ from datetime import datetime
 
 import pandas as pd
 
-#: Label of a stalled customer that matches no severity rule (SPEC §6: still alerted).
+from onboard.dashboard.queries import CHECKPOINT_PREFIX, checkpoint_columns
+
+#: Label of a stalled customer no severity rule matches (still alerted: docs/definitions.md#stall-severity).
 NO_SEVERITY_RULE = "no rule"
 #: path_metrics' percentile columns, by the label the chart shows.
 TIME_TO_VALUE_COLUMNS = {
@@ -22,8 +24,6 @@ TIME_TO_VALUE_COLUMNS = {
     "p75": "p75_time_to_value_hours",
     "p90": "p90_time_to_value_hours",
 }
-CHECKPOINT_PREFIX = "customers_"
-HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)
@@ -115,35 +115,25 @@ def expected_bands(cohort_report: pd.DataFrame) -> dict[str, tuple[float, float]
     return {str(track): (float(row.low), float(row.high)) for track, row in grouped.iterrows()}
 
 
-def activation_by_cohort(
-    customers: pd.DataFrame, windows: Sequence[int], tracks: Sequence[str]
-) -> pd.DataFrame:
-    """Activation rate per window, track and cohort week, over matured customers only.
+def activation_by_cohort(rows: pd.DataFrame, tracks: Sequence[str]) -> pd.DataFrame:
+    """The activation_by_cohort model's rows, by window, then track in order, then cohort week.
 
-    A customer is matured for an N-day window at age >= N days (SPEC §6); cells without a
-    matured customer have no row. Columns: window_days, track, signup_cohort_week,
-    matured, activated, rate.
+    dbt computes the rates (models/reporting/activation_by_cohort.sql, over matured customers
+    only, the rule path_metrics uses); cells without a matured customer have no row.
+    Columns: window_days, track, signup_cohort_week, matured, activated, rate.
     """
-    columns = ["window_days", "track", "signup_cohort_week", "matured", "activated", "rate"]
-    parts = []
-    for days in windows:
-        matured = customers[customers["age_hours"].astype("float64") >= days * HOURS_PER_DAY]
-        cells = (
-            matured.assign(activated=matured[f"activated_within_{days}d"].fillna(False).astype("int64"))
-            .groupby(["track", "signup_cohort_week"], as_index=False)
-            .agg(matured=("activated", "size"), activated=("activated", "sum"))
-        )
-        parts.append(cells.assign(window_days=days))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    frame = frame.assign(
-        signup_cohort_week=pd.to_datetime(frame["signup_cohort_week"]),
-        matured=frame["matured"].astype("int64"),
-        activated=frame["activated"].astype("int64"),
+    frame = pd.DataFrame(
+        {
+            "window_days": rows["window_days"].astype("int64"),
+            "track": rows["track"],
+            "signup_cohort_week": pd.to_datetime(rows["signup_cohort_week"]),
+            "matured": rows["matured_customers"].astype("int64"),
+            "activated": rows["activated_customers"].astype("int64"),
+            "rate": rows["activation_rate"].astype("float64"),
+        }
     )
-    frame["rate"] = frame["activated"] / frame["matured"]
-    track_order = ordered(frame["track"], tracks)
-    frame = _sort_by(frame, "track", track_order, "signup_cohort_week")
-    return frame.sort_values("window_days", kind="stable").reset_index(drop=True)[columns]
+    frame = _sort_by(frame, "track", ordered(frame["track"], tracks), "signup_cohort_week")
+    return frame.sort_values("window_days", kind="stable").reset_index(drop=True)
 
 
 def _track_rows(path_metrics: pd.DataFrame, tracks: Sequence[str]) -> pd.DataFrame:
@@ -176,7 +166,7 @@ def checkpoint_states(path_metrics: pd.DataFrame, tracks: Sequence[str]) -> pd.D
     States are path_metrics' customers_<state> columns, in column order. Columns: track,
     state, customers, share (0 for a track without customers).
     """
-    state_columns = [column for column in path_metrics.columns if column.startswith(CHECKPOINT_PREFIX)]
+    state_columns = list(checkpoint_columns(path_metrics.columns))
     rows = _track_rows(path_metrics, tracks)
     long = rows.melt(id_vars=["track", "customers"], value_vars=state_columns, var_name="column")
     long = long.rename(columns={"customers": "track_customers"}).assign(

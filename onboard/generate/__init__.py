@@ -1,7 +1,7 @@
 """Demo data for onboarding-paths: raw SaaS product events and the tables beside them.
 
 `generate(out_dir, options)` writes events, accounts, subscriptions, email_events and
-routing_audits (SPEC section 3; every column text, Parquet or CSV) plus manifest.json,
+routing_audits (docs/definitions.md#raw-tables; every column text, Parquet or CSV) plus manifest.json,
 which counts exactly what was written, defects included (see `onboard.generate.manifest`).
 
 The package reads as the data is made, chunk by chunk of customers:

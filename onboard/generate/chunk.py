@@ -18,7 +18,7 @@ from onboard.generate.defects import arrive, break_properties, duplicates, unusa
 from onboard.generate.emails import email_events
 from onboard.generate.events import EventBatch, product_events
 from onboard.generate.manifest import Tally
-from onboard.generate.milestones import MILESTONE_EVENTS, draw_milestones
+from onboard.generate.milestones import draw_milestones, milestone_event_names
 from onboard.generate.options import GenerateOptions
 from onboard.generate.quality import (
     broken_required,
@@ -34,13 +34,13 @@ from onboard.generate.rows import (
     event_names,
     to_table,
 )
+from onboard.generate.rules import milestone_event, project_vars
 from onboard.generate.tables import accounts, routing_audits, row_presence, subscriptions
 from onboard.generate.text import DAY, HOUR
 from onboard.generate.vocabulary import TRACKS
 
 CHUNK_CUSTOMERS = 25_000  # fixed: the output depends on it, never on the number of customers
 MIN_ID_DIGITS = 7
-ACTIVATION_EVENT = "query_run"
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,8 @@ def build_chunk(run: Run, index: int, number: np.ndarray) -> ChunkResult:
         dict(zip(TRACKS, np.bincount(track, minlength=len(TRACKS)).tolist(), strict=True))
     )
     has_subscription, older_subscription = row_presence(rng_tables, len(customers))
-    emails = email_events(
-        rng_emails, customers, reached, MILESTONE_EVENTS.index(ACTIVATION_EVENT), as_of, index
-    )
+    activation = milestone_event_names().index(milestone_event(project_vars().activation_milestone))
+    emails = email_events(rng_emails, customers, reached, activation, as_of, index)
     tally.email_duplicate_rows = emails.duplicate_rows
     tables = {
         "events": events,

@@ -1,7 +1,7 @@
 """Customer profiles: signup moment, plan tier, ARR, company size, email, team and activity.
 
-Each customer is drawn from an intended segment (the onboarding track it should route to
-under SPEC section 6) so that the track shares land near high_touch 10 %, standard 65 %,
+Each customer is drawn from an intended segment (the onboarding track it should route to,
+docs/definitions.md#routing) so that the track shares land near high_touch 10 %, standard 65 %,
 self_serve 25 %. ARR and tiers are the customer's *current* state; a plan change (about
 5 % of customers) is drawn backwards from it: the signup tier is the tier before the change.
 """
@@ -30,11 +30,14 @@ from onboard.generate.vocabulary import (
     SELF_SERVE,
     SIGNUP_SOURCES,
     STANDARD,
+    TIERS,
+    TRACKS,
     TRIAL,
     UTM_SOURCES,
 )
 
-SEGMENT_SHARES = (0.10, 0.67, 0.23)  # high_touch, standard, self_serve
+SEGMENT_SHARES = {HIGH_TOUCH: 0.10, STANDARD: 0.67, SELF_SERVE: 0.23}
+TEAM_MEAN = {HIGH_TOUCH: 6.0, STANDARD: 2.5, SELF_SERVE: 1.0}  # users besides the first
 ARR_UNKNOWN_SHARE = 0.05
 COMPANY_SIZE_ABSENT_SHARE = 0.10
 COMPANY_SIZE_MALFORMED_SHARE = 0.01
@@ -75,6 +78,11 @@ class Customers:
 
     def __len__(self) -> int:
         return len(self.number)
+
+
+def _by_code(values: dict[int, float], size: int) -> list[float]:
+    """values laid out by code 0 .. size - 1 (a code the simulation does not draw: 0)."""
+    return [values.get(code, 0.0) for code in range(size)]
 
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
@@ -143,7 +151,7 @@ def _plan_changes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The signup tier and the moment of the change (-1 when the tier never changed)."""
     n = len(current)
-    rate = np.choose(current, [PLAN_CHANGE_RATE[t] for t in (FREE, TRIAL, PRO, ENTERPRISE)])
+    rate = np.choose(current, _by_code(PLAN_CHANGE_RATE, len(TIERS)))
     age = as_of - signup_at
     changed = (rng.random(n) < rate) & (age >= DAY)
     u = rng.random(n)
@@ -194,10 +202,10 @@ def draw_customers(
     """Draw the customers numbered `number`, signed up in the `history_seconds` before `as_of`."""
     n = len(number)
     signup_at = as_of - rng.integers(0, history_seconds, n)
-    segment = rng.choice(3, n, p=SEGMENT_SHARES).astype(np.int8)
+    segment = rng.choice(len(TRACKS), n, p=_by_code(SEGMENT_SHARES, len(TRACKS))).astype(np.int8)
     current = _tiers(rng, segment)
     signup_tier, plan_changed_at = _plan_changes(rng, current, signup_at, as_of)
-    team_mean = np.choose(segment, [6.0, 2.5, 1.0])
+    team_mean = np.choose(segment, _by_code(TEAM_MEAN, len(TRACKS)))
     active_days = rng.exponential(MEAN_ACTIVE_DAYS, n)
     active_days[rng.random(n) < STICKY_SHARE] = np.inf
     active_until = np.minimum(signup_at + np.minimum(active_days * DAY, 1e12), as_of)

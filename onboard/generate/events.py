@@ -20,7 +20,7 @@ from onboard.generate.customers import (
     SIZE_ZERO,
     Customers,
 )
-from onboard.generate.milestones import MILESTONE_EVENTS, NOT_REACHED
+from onboard.generate.milestones import NOT_REACHED, milestone_event_names
 from onboard.generate.text import DAY, HOUR, concat, json_integer, json_string, pick
 from onboard.generate.vocabulary import (
     INDUSTRIES,
@@ -159,7 +159,7 @@ def milestone_events(
 ) -> list[EventBatch]:
     """First occurrence of each reached milestone, then repeats until the customer goes quiet."""
     batches = []
-    for index, name in enumerate(MILESTONE_EVENTS):
+    for index, name in enumerate(milestone_event_names()):
         first = reached[:, index]
         has = first != NOT_REACHED
         span_days = np.where(has, until - first, 0) / DAY

@@ -20,7 +20,7 @@ is exact for the files beside it. Format (generator_version 1):
     "duplicate_rows": 300,         # rows sharing a non-null event_id with another row
                                    #   (the copy, with the later received_at)
     "distinct_event_ids": 30900,   # distinct non-null event_id values
-    "unusable": {                  # extra unusable rows, by the SPEC section 4 reason
+    "unusable": {                  # extra unusable rows, by reason (definitions.md#unusable-rows)
       "null_event_id": 0, "null_customer_id": 0, "null_occurred_at": 0,
       "unknown_event_name": 0, "invalid_properties": 0
     },
@@ -30,7 +30,7 @@ is exact for the files beside it. Format (generator_version 1):
     "future_dated": 15,            # usable events with occurred_at > received_at + 1 h
     "broken_properties": {         # every required property of the plan: usable events
       "signup_completed.email": 0, #   where it is absent, JSON null, "" or malformed
-      "signup_completed.plan_tier": 0, ...                # (tier, email: SPEC section 9)
+      "signup_completed.plan_tier": 0, ...     # (tier, email: definitions.md#value-parsing)
     },
     "malformed_optional": {        # optional properties of a checked type (email, tier,
       "signup_completed.company_size": 9, ...      # integers): present but invalid
@@ -42,10 +42,11 @@ is exact for the files beside it. Format (generator_version 1):
 ```
 
 Usable counts include events dated after as_of (the future-dated ones): usability comes
-before the as_of filter (SPEC section 9). customers_by_track routes each customer by SPEC
-section 6 with the default thresholds: the final valid tier (a plan change's valid
-to_tier, else the signup's; null routes to standard), arr from the latest accounts row,
-company_size from the signup (a JSON integer >= 1, else null).
+before the as_of filter (docs/definitions.md#event-deduplication). customers_by_track
+routes each customer by the routing rule and var `routing` (docs/definitions.md#routing):
+the final valid tier (a plan change's valid to_tier, else the signup's; null routes to
+standard), arr from the latest accounts row, company_size from the signup (a JSON integer
+>= 1, else null).
 """
 
 from __future__ import annotations

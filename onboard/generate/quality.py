@@ -1,8 +1,8 @@
 """What the manifest reports about the clean events, read back from the generated values.
 
-Property checks follow SPEC sections 4 and 9 and the property types of dbt_project.yml;
-the track of each customer follows the routing rule of SPEC section 6 with the default
-thresholds of section 5.
+Property checks follow the tracking plan's property types (docs/definitions.md#property-types);
+the track of each customer follows the routing rule (docs/definitions.md#routing) with the
+thresholds and tiers of var `routing`, as int_customers_routed applies them.
 """
 
 from __future__ import annotations
@@ -13,18 +13,8 @@ import pyarrow.compute as pc
 
 from onboard.core.tracking_plan import Property, TrackingPlan
 from onboard.generate.events import EventBatch
-from onboard.generate.vocabulary import (
-    ENTERPRISE,
-    FREE,
-    HIGH_TOUCH,
-    HIGH_TOUCH_MIN_ARR,
-    SELF_SERVE,
-    SELF_SERVE_MAX_ARR,
-    SELF_SERVE_MAX_COMPANY_SIZE,
-    STANDARD,
-    TIERS,
-    TRIAL,
-)
+from onboard.generate.rules import codes, project_vars
+from onboard.generate.vocabulary import HIGH_TOUCH, SELF_SERVE, STANDARD, TIERS
 
 INTEGER_PATTERNS = {
     "positive_integer": r"^[1-9][0-9]*$",
@@ -90,7 +80,10 @@ def _tier_codes(values: pa.Array) -> np.ndarray:
 
 
 def current_tiers(signups: EventBatch, plan_changes: EventBatch) -> np.ndarray:
-    """SPEC plan_tier per customer: a plan change's valid to_tier, else the signup's tier."""
+    """plan_tier per customer: a plan change's valid to_tier, else the signup's tier.
+
+    docs/definitions.md#plan-tier
+    """
     tier = np.full(len(signups), -1, dtype=np.int64)
     tier[signups.customer] = _tier_codes(property_values(signups, "plan_tier"))
     changed = _tier_codes(property_values(plan_changes, "to_tier"))
@@ -100,7 +93,7 @@ def current_tiers(signups: EventBatch, plan_changes: EventBatch) -> np.ndarray:
 
 
 def company_sizes(signups: EventBatch) -> np.ndarray:
-    """company_size per customer as SPEC reads it: a JSON integer >= 1, else 0 (null)."""
+    """company_size per customer as staging reads it: a JSON integer >= 1, else 0 (null)."""
     values = property_values(signups, "company_size")
     valid = pc.fill_null(pc.match_substring_regex(values, INTEGER_PATTERNS["positive_integer"]), False)
     size = np.zeros(len(signups), dtype=np.int64)
@@ -109,16 +102,19 @@ def company_sizes(signups: EventBatch) -> np.ndarray:
 
 
 def route(tier: np.ndarray, arr: np.ndarray, company_size: np.ndarray) -> np.ndarray:
-    """TRACKS index per customer by SPEC section 6.
+    """TRACKS index per customer by the routing rule and var `routing` (docs/definitions.md#routing).
 
     tier -1 is null, arr NaN unknown, company_size 0 null.
     """
+    routing = project_vars().routing
     arr_or_zero = np.nan_to_num(arr, nan=0.0)
-    high_touch = (tier == ENTERPRISE) | (arr_or_zero >= HIGH_TOUCH_MIN_ARR)
+    high_touch = np.isin(tier, codes(TIERS, routing.high_touch_tiers, "vars.routing.high_touch_tiers")) | (
+        arr_or_zero >= routing.high_touch_min_arr
+    )
     self_serve = (
-        np.isin(tier, [FREE, TRIAL])
-        & (arr_or_zero < SELF_SERVE_MAX_ARR)
-        & (company_size < SELF_SERVE_MAX_COMPANY_SIZE)
+        np.isin(tier, codes(TIERS, routing.self_serve_tiers, "vars.routing.self_serve_tiers"))
+        & (arr_or_zero < routing.self_serve_max_arr)
+        & (company_size < routing.self_serve_max_company_size)
     )
     track = np.select([tier < 0, high_touch, self_serve], [STANDARD, HIGH_TOUCH, SELF_SERVE], STANDARD)
     return track.astype(np.int8)

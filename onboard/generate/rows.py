@@ -1,7 +1,7 @@
 """The events table of one chunk: clean batches become rows, rows become text columns.
 
 Rows stay numeric (event number, customer index, name code, epoch seconds) while defects
-are added; only `to_table` turns them into the raw text columns of SPEC section 3.
+are added; only `to_table` turns them into the raw tables' text columns (docs/definitions.md#raw-tables).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ EVENT_ID_DIGITS = 13
 EVENTS_PER_CHUNK_LIMIT = 10**8  # event numbers of chunk k are k * 10**8 + 0, 1, ...
 NULL_PROPERTIES_SHARE = 0.3  # events without properties: null instead of {}
 
-# `defect` codes: 0 = usable, else 1 + index into UNUSABLE_REASONS (SPEC section 4 order)
+# `defect` codes: 0 = usable, else 1 + index into UNUSABLE_REASONS (docs/definitions.md#unusable-rows order)
 USABLE = 0
 # `time_text` codes: 0 = occurred_at is the timestamp, 1 = null, 2 + k = BAD_TIMESTAMPS[k]
 TIME_OK, TIME_NULL = 0, 1

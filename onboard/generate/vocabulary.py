@@ -1,21 +1,24 @@
-"""Fixed word lists and codes the demo data is drawn from.
+"""Word lists and codes the demo data is drawn from.
 
 Codes are indexes into these tuples; numpy arrays of codes become text only when a chunk
-is written, through `onboard.generate.text.pick`.
+is written, through `onboard.generate.text.pick`. The plan tiers and the tracks are the
+project's (vars `plan_tiers`, `tracks`, read by `onboard.generate.rules`); the simulation
+names the ones it draws, and a var that lacks one is a ConfigError.
 """
 
 from __future__ import annotations
 
-TIERS = ("free", "trial", "pro", "enterprise")
-FREE, TRIAL, PRO, ENTERPRISE = range(4)
+from onboard.generate.rules import codes, project_vars
 
-TRACKS = ("high_touch", "standard", "self_serve")
-HIGH_TOUCH, STANDARD, SELF_SERVE = range(3)
+TIERS = project_vars().plan_tiers
+FREE, TRIAL, PRO, ENTERPRISE = codes(
+    TIERS, ("free", "trial", "pro", "enterprise"), "vars.plan_tiers (the tiers onboard generate draws)"
+)
 
-# SPEC section 5 defaults of the `routing` var, used to report customers_by_track.
-HIGH_TOUCH_MIN_ARR = 25_000
-SELF_SERVE_MAX_ARR = 1_000
-SELF_SERVE_MAX_COMPANY_SIZE = 50
+TRACKS = project_vars().tracks
+HIGH_TOUCH, STANDARD, SELF_SERVE = codes(
+    TRACKS, ("high_touch", "standard", "self_serve"), "vars.tracks (the tracks onboard generate draws)"
+)
 
 # codes into onboard.core.raw_tables.SUBSCRIPTION_STATUSES and EMAIL_EVENT_TYPES
 TRIALING, ACTIVE, PAST_DUE, CANCELLED, DELETED = range(5)
@@ -74,7 +77,7 @@ INTEGRATIONS = (
 CSM_OWNERS = ("Alice Moreno", "Brian Osei", "Chloe Park", "Daniel Weiss", "Esther Lund")
 AUDITORS = ("Dana Whitfield", "Marco Ruiz", "Priya Natarajan", "Tom Becker")
 
-# Unusable-row texts (SPEC section 4 reasons).
+# Unusable-row texts (docs/definitions.md#unusable-rows).
 UNKNOWN_EVENT_NAMES = ("signup_complete", "page_viewed", "Query_Run", "query-run", "app_opened")
 BAD_TIMESTAMPS = ("not-a-date", "2026-13-45T99:00:00Z", "yesterday", "1970-01-01 25:61")
 BAD_PROPERTIES = ("not json", "[1,2]", '"text"', "{bad")
