@@ -174,35 +174,6 @@ def demo(
 
 
 @app.command()
-def bench(
-    sizes: Annotated[
-        list[int] | None,
-        typer.Option("--customers", help="Sizes to run (repeatable). Default: 100000 and 1000000."),
-    ] = None,
-    work_dir: Annotated[Path, typer.Option(help="Scratch folder for data and warehouses.")] = Path(
-        "data/bench"
-    ),
-    output: Annotated[Path, typer.Option(help="Markdown file to write the table into.")] = Path(
-        "docs/benchmarks.md"
-    ),
-    section: Annotated[
-        str, typer.Option(help="Which table of the file to replace (<!-- SECTION:start --> markers).")
-    ] = "bench",
-    target: Annotated[
-        str, typer.Option("--target", help="duckdb, or spark (run from .venv-spark).")
-    ] = "duckdb",
-) -> None:
-    """Generate, load, validate, build (full, then one day incremental) and plan a sync at scale."""
-    from onboard.bench import render_markdown, run_bench
-
-    if target not in ("duckdb", "spark"):
-        raise UsageError(f"onboard bench --target {target}: expected duckdb or spark")
-    results = run_bench(sizes or [100_000, 1_000_000], work_dir, output, section, target)
-    console.print(render_markdown(results, target), markup=False, highlight=False)
-    console.print(f"written to {output}")
-
-
-@app.command()
 def validate(
     since: Annotated[
         str | None,

@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import run_onboard
 
-COMMANDS = ["generate", "load", "build", "demo", "bench", "validate", "report", "sync", "run", "alerts"]
+COMMANDS = ["generate", "load", "build", "demo", "validate", "report", "sync", "run", "alerts"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

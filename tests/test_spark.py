@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from onboard.bench import split_last_day
+from benchmarks.pipeline import split_last_day
 from onboard.core import spark_session as spark_module
 from onboard.core.as_of import dbt_as_of
 from onboard.core.dbt import run_dbt

@@ -44,7 +44,7 @@
 {#-
     The usual offset-free forms (`...Z`, or no zone at all) take DuckDB's fast plain cast,
     which reads them as the same instant; anything else goes through ICU's timestamptz
-    parse (about 5x slower) so offsets and zone names convert to UTC.
+    parse (much slower) so offsets and zone names convert to UTC.
 -#}
 {% macro duckdb__try_cast_timestamp(text_expr) -%}
     case

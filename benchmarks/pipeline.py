@@ -1,10 +1,8 @@
-"""`onboard bench`: generate, load and build at scale; time and peak memory of each step.
+"""The pipeline at scale: generate, load, validate, build and plan a sync; time and peak memory of each step.
 
-Every step runs as its own process (the `onboard` CLI, as a user would run it) and is
-measured with os.wait4, whose rusage covers the process and the children it waited for
-(dbt included). A forked child starts with its parent's memory high-water mark, so the
-benchmark process itself stays small: the data split runs in a child too. Results go to
-docs/benchmarks.md.
+Every step is the `onboard` CLI in its own process, measured by benchmarks/measure.py; the
+data split between the two loads runs in a child too, so this process stays small. Results
+go to docs/benchmarks.md (make bench, bench-10m, bench-spark).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,11 +20,14 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.measure import ONBOARD, run_measured, write_section
 from onboard.core.as_of import dbt_as_of
 from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
 
-ONBOARD = str(Path(sys.executable).parent / "onboard")
+DEFAULT_SIZES = (100_000, 1_000_000)
+WORK_DIR = PROJECT_DIR / "data" / "bench"
+TARGETS = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -39,56 +39,6 @@ class StepResult:
     seconds: float
     peak_rss_mb: float
     detail: str = ""
-
-
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants now, in MB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21])  # resident pages
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack += children.get(pid, [])
-    return total * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
-
-
-def run_measured(args: list[str], env: dict[str, str], log_file: Path | None = None) -> tuple[float, float]:
-    """Run a command; its wall seconds and peak RSS in MB.
-
-    The peak is the larger of the process's and its waited-for children's high-water mark
-    (os.wait4) and the process tree's resident memory sampled every half second: a JVM
-    that Spark starts is killed, not waited for, when its parent exits, so only the
-    samples see it. With log_file, the command's output goes there and its tail is in the
-    error on failure.
-    """
-    with log_file.open("w") if log_file else open(os.devnull, "w") as output:
-        started = time.perf_counter()
-        stderr = subprocess.STDOUT if log_file else None
-        process = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=output, stderr=stderr)
-        sampled = 0.0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            sampled = max(sampled, _tree_rss_mb(process.pid))
-            time.sleep(0.5)
-        seconds = time.perf_counter() - started
-    code = process.returncode = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        tail = f":\n{log_file.read_text()[-3000:]}" if log_file else ""
-        raise RuntimeError(f"{' '.join(args[:4])} exited with {code}{tail}")
-    return seconds, max(usage.ru_maxrss / 1024, sampled)
 
 
 def split_last_day(data_dir: Path, day0: Path, day1: Path, cut: datetime) -> int:
@@ -124,8 +74,8 @@ def bench_size(
 
     On Spark the same steps: validate and the sync plan read Spark's files through the
     state store (onboard/core/spark_state_store.py). on_step sees each result as soon as it is
-    measured. The generated Parquet files are removed once loaded (the warehouse holds the
-    data; at 10 M customers they take ~20 GB).
+    measured. The generated Parquet files are removed once loaded: the warehouse holds the
+    data, and at the largest sizes the disk would not hold both.
     """
     data_dir = work_dir / f"data_{customers}"
     warehouse = work_dir / f"bench_{customers}.duckdb"
@@ -162,11 +112,14 @@ def bench_size(
     day0, day1 = work_dir / f"day0_{customers}", work_dir / f"day1_{customers}"
     previous_day = as_of - timedelta(days=1)
     split = (
-        "from datetime import datetime; from pathlib import Path; from onboard.bench import split_last_day; "
+        "from datetime import datetime; from pathlib import Path; "
+        "from benchmarks.pipeline import split_last_day; "
         f"print(split_last_day(Path({str(data_dir)!r}), Path({str(day0)!r}), Path({str(day1)!r}), "
         f"datetime.fromisoformat({previous_day.isoformat()!r})))"
     )
-    output = subprocess.run([sys.executable, "-c", split], check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", split], cwd=PROJECT_DIR, check=True, capture_output=True, text=True
+    ).stdout
     new_rows = int(output.strip().splitlines()[-1])
     shutil.rmtree(data_dir)
 
@@ -217,6 +170,8 @@ def run_bench(
     The table is rewritten after every step, so a long run that stops (disk, time) keeps
     the steps it measured; each step is logged as it ends.
     """
+    if target not in TARGETS:
+        raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
     work_dir.mkdir(parents=True, exist_ok=True)
     as_of = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     results: list[StepResult] = []
@@ -236,15 +191,3 @@ def run_bench(
     for customers in sizes:
         bench_size(customers, work_dir, as_of, target, on_step=record)
     return results
-
-
-def write_section(path: Path, table: str, section: str = "bench") -> None:
-    """Replace the text between the section's markers in path (or append them) with table."""
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{table}{end}"
-    if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)

@@ -1,0 +1,88 @@
+"""`python -m benchmarks {pipeline,sync}` from the repo root: what the Makefile's bench targets run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks import pipeline, sync
+from onboard.core.logs import configure_logging
+from onboard.core.paths import PROJECT_DIR
+
+OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmarks of onboarding-paths; each writes its table into docs/benchmarks.md.",
+    )
+    commands = main.add_subparsers(dest="command", required=True, metavar="{pipeline,sync}")
+
+    steps = commands.add_parser(
+        "pipeline",
+        help="generate, load, validate, build and plan a sync at scale",
+        description="Generate, load, validate, build (full, then one day incremental) and plan a sync "
+        "at each size; time and peak memory of every step.",
+    )
+    steps.add_argument(
+        "--customers",
+        type=int,
+        action="append",
+        dest="sizes",
+        metavar="N",
+        help="a size to run (repeatable); default: "
+        + " and ".join(str(size) for size in pipeline.DEFAULT_SIZES),
+    )
+    steps.add_argument(
+        "--work-dir", type=Path, default=pipeline.WORK_DIR, help="scratch folder for data and warehouses"
+    )
+    steps.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write the table into")
+    steps.add_argument(
+        "--section",
+        default="bench",
+        help="which table of the file to replace (<!-- SECTION:start --> markers)",
+    )
+    steps.add_argument(
+        "--target", choices=pipeline.TARGETS, default="duckdb", help="spark: run from .venv-spark"
+    )
+
+    syncs = commands.add_parser("sync", help=sync.DESCRIPTION, description=sync.DESCRIPTION)
+    syncs.add_argument(
+        "--records", type=int, default=sync.DEFAULT_RECORDS, help="contacts to sync to HubSpot (0: skip)"
+    )
+    syncs.add_argument(
+        "--plan-rows",
+        type=int,
+        default=sync.DEFAULT_PLAN_ROWS,
+        help="rows of each mart for the dry runs (0: skip)",
+    )
+    syncs.add_argument(
+        "--work-dir", type=Path, default=sync.WORK_DIR, help="scratch folder for warehouses, logs, plans"
+    )
+    syncs.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write the section into")
+    syncs.add_argument("--no-output", action="store_true", help="print the section only")
+    syncs.add_argument(
+        "--section", default=sync.SECTION, help="<!-- SECTION:start --> markers to write between"
+    )
+    return main
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    configure_logging()
+    if args.command == "pipeline":
+        results = pipeline.run_bench(
+            args.sizes or list(pipeline.DEFAULT_SIZES), args.work_dir, args.output, args.section, args.target
+        )
+        print(pipeline.render_markdown(results, args.target))
+        print(f"written to {args.output}")
+        return
+    output = None if args.no_output else args.output
+    print(sync.run(args.records, args.plan_rows, args.work_dir, output, args.section))
+    if output is not None:
+        print(f"written to {output}")
+
+
+if __name__ == "__main__":
+    main()
