@@ -157,6 +157,7 @@ def build(
 def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool, setup: bool) -> int:
     """One destination, or every destination of the mappings; the worst exit code."""
     from sync.config import load_sync_config
+    from sync.gate import ValidationGate
     from sync.runner import sync_destination
     from sync.status import summary_lines
 
@@ -168,6 +169,7 @@ def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool
             result = sync_destination(
                 target,
                 name,
+                gate=ValidationGate(validation_runs.require_passing_validation, validation_runs.gate_problem),
                 dry_run=dry_run,
                 force=force,
                 setup=setup,
@@ -233,7 +235,7 @@ def demo(out: Reporter, target: Target, *, customers: int, seed: int, data_dir: 
 
 
 def _summary(target: Target, as_of: datetime) -> Iterator[str]:
-    summary = building.summarise(target, as_of)
+    summary = building.summarise(target)
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.unusable_by_reason.items())
     yield f"as of            {as_of:%Y-%m-%d %H:%M} UTC"
     yield f"customers        {summary.customers:,}"
