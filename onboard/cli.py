@@ -118,7 +118,7 @@ def generate(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
-    """Write realistic raw tables (SPEC section 3) plus a manifest of the defects injected."""
+    """Write realistic raw tables (docs/definitions.md#raw-tables) plus a manifest of the defects injected."""
     orchestrate.generate(
         OUT,
         out_dir,

@@ -184,7 +184,7 @@ PROPERTIES_TEXTS = (
 
 
 def extended_small_raw() -> dict[str, list[Row]]:
-    """SMALL_RAW plus rows for every edge case staging handles (SPEC sections 3, 4 and 9)."""
+    """SMALL_RAW plus rows for every edge case staging handles (docs/definitions.md#edge-cases)."""
     signup = "signup_completed"
     events = [
         # typed properties of signups (tiers case-sensitive, company_size a JSON integer >= 1)
@@ -247,7 +247,7 @@ def extended_small_raw() -> dict[str, list[Row]]:
         _event("dup4", "query_run", "c1", "2026-03-06T10:00:00Z", '{"n": 2}', "2026-03-09T00:00:00Z"),
         _event("dup5", "tutorial_completed", "c2", "2026-03-06T10:00:00Z", "{}", "2026-03-06T10:00:00Z"),
         _event("dup5", "tutorial_completed", "c2", "2026-03-06T10:00:00Z", "{}", "2026-03-06T10:00:00Z"),
-        # every unusable reason, in SPEC order
+        # every unusable reason, in the order of docs/definitions.md#unusable-rows
         _event("", "query_run", "c1", "2026-03-01T10:00:00Z"),
         _event("", "query_run", "c1", "2026-03-01T10:00:00Z"),
         _event(None, "nope", None, "bad", "[1]"),

@@ -4,7 +4,8 @@
 ] %}
 {%- set thresholds = var('risk_action_thresholds') %}
 
--- churn risk (SPEC section 6) for customers younger than risk_window_days without global suppression
+-- churn risk (docs/definitions.md#churn-risk) for customers younger than risk_window_days
+-- without global suppression
 with
 
 customers as (

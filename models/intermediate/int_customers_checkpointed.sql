@@ -2,7 +2,7 @@
 {%- set cycle_hours = var('recovery_cycle_days') * 24 %}
 {%- set onboarding, activated, recovery, win_back, exited = var('checkpoint_states') %}
 
--- the day-14 checkpoint state with its recovery loop (SPEC section 6)
+-- the day-14 checkpoint state with its recovery loop (docs/definitions.md#checkpoint)
 with
 
 customers as (

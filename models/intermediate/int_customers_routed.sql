@@ -1,7 +1,8 @@
 {%- set routing = var('routing') %}
 {%- set all_known, tier_known, tier_unknown = var('routing_confidences') %}
 
--- the onboarding track (SPEC section 6): follows the current plan tier, so an upgrade re-routes
+-- the onboarding track (docs/definitions.md#routing): follows the current plan tier,
+-- so an upgrade re-routes
 with
 
 customers as (

@@ -18,7 +18,7 @@ signups as (
     where event_name = 'signup_completed'
 ),
 
--- the earliest signup gives signup_at and the firmographics (SPEC section 9)
+-- the earliest signup gives signup_at and the firmographics (docs/definitions.md#customer)
 final as (
     select
         customer_id,

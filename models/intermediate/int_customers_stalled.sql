@@ -1,6 +1,7 @@
 {%- set threshold_seconds = (var('stall_threshold_hours') * 3600) | int %}
 
--- stall (SPEC section 6): not activated, no global suppression, no progress for stall_threshold_hours
+-- stall (docs/definitions.md#stall): not activated, no global suppression, no progress for
+-- stall_threshold_hours
 with
 
 scored as (

@@ -1,7 +1,8 @@
 {%- set deleted, churned, unsubscribed, payment_failed, trial_expired, activated
     = var('suppression_reasons') %}
 
--- why a customer must not get onboarding sends (SPEC section 6), the first reason that holds
+-- why a customer must not get onboarding sends (docs/definitions.md#suppression),
+-- the first reason that holds
 with
 
 customers as (

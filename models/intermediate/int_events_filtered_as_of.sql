@@ -1,7 +1,8 @@
 -- a view: a plain filter that every reader pushes down into its own scan
 {{ config(materialized='view') }}
 
--- usable product events that had occurred by as_of (received later still counts: SPEC section 9)
+-- usable product events that had occurred by as_of; one received later still counts
+-- (docs/definitions.md#as-of)
 with
 
 events as (

@@ -1,4 +1,4 @@
-"""The raw data contract (SPEC section 3): the tables `onboard load` accepts and their columns."""
+"""The tables `onboard load` accepts and their columns (docs/definitions.md#raw-data-contract)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "routing_audits": ("audited_at",),
 }
 
-#: Why an event row cannot be used, in the order SPEC section 4 applies them (the first wins).
+#: Why an event row cannot be used, in the order docs/definitions.md#unusable-rows applies them
+#: (the first wins).
 #: The rule itself is SQL, shared by staging and validation: macros/staging/product_events.sql.
 UNUSABLE_REASONS = (
     "null_event_id",
@@ -46,7 +47,7 @@ UNUSABLE_REASONS = (
     "invalid_properties",
 )
 
-#: Value sets of the raw tables beside events (SPEC section 3).
+#: Value sets of the raw tables beside events (docs/definitions.md#raw-tables).
 SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "deleted")
 EMAIL_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "spam_reported")
 

@@ -1,4 +1,5 @@
-"""The tracking plan (SPEC section 4), read from the `tracking_plan` var of dbt_project.yml.
+"""The tracking plan (docs/definitions.md#tracking-plan-events), read from the `tracking_plan` var of
+dbt_project.yml.
 
 The staging SQL reads the same structure when dbt parses, so the plan has one home. Read
 through the project's one configuration reader (onboard/core/project_config.py): a mistake

@@ -1,6 +1,6 @@
 """`onboard load`: raw files (CSV or Parquet, named after the table) into schema `raw`.
 
-Raw is raw (SPEC section 3): every value is stored as text exactly as it came, and each row
+Raw is raw (docs/definitions.md#raw-tables): every value is stored as text exactly as it came, and each row
 is stamped with `_loaded_at`. Only what cannot be read is refused (a missing file or column,
 an unreadable or empty file), before anything is written; all tables load in one
 transaction, so a refused load leaves the warehouse as it was. Bad values inside a readable

@@ -1,4 +1,5 @@
-"""What validation tolerates: expectations/validation.yml over the defaults of SPEC section 4.
+"""What validation tolerates: expectations/validation.yml over the defaults of
+docs/definitions.md#validation-tolerances.
 
 Each check has a tolerated share of the validated rows and a severity (GX's own
 `critical` / `warning`). A check whose failing share is above its tolerance is blocking
@@ -43,7 +44,8 @@ DEFAULT_TOLERATED_SHARE = 0.01
 #: over fewer rows than this is taken over this many (zero tolerances still block on one row).
 DEFAULT_SHARE_FLOOR_ROWS = 1000
 
-#: SPEC section 4: any missing or malformed plan_tier or email on a signup is an error;
+#: Zero tolerance (docs/definitions.md#validation-tolerances): any missing or malformed plan_tier
+#: or email on a signup is an error;
 #: and any day without an event of a type that usually has them is a tracking outage.
 ZERO_TOLERANCE = ("signup_completed.plan_tier", "signup_completed.email", "volume.zero")
 
@@ -106,7 +108,7 @@ class ValidationConfig(ConfigModel):
         return levels
 
     def level(self, check: str, default_severity: str = "critical") -> CheckLevel:
-        """The level of a check: its override, else SPEC section 4's default."""
+        """A check's level: its override, else its default (docs/definitions.md#validation-tolerances)."""
         overrides = self.overrides
         if check in overrides:
             return overrides[check]

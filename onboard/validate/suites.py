@@ -31,9 +31,10 @@ from onboard.validate.config import (
 GX_VERSION = "1.24.1"
 EVENTS_SUITE = "events"
 TABLE_SUITES = ("accounts", "subscriptions", "email_events", "routing_audits")
-#: SPEC section 9: arr is a non-negative decimal (staging reads anything else as null).
+#: arr is a non-negative decimal; staging reads anything else as null (docs/definitions.md#negative-arr).
 ARR_PATTERN = r"^[0-9]{1,18}(?:\.[0-9]{1,6})?$"
-#: SPEC section 4: an event that occurred more than an hour after it was received is future-dated.
+#: An event that occurred more than an hour after it was received is future-dated
+#: (docs/definitions.md#future-dated).
 FUTURE_DATED_HOURS = 1.0
 INTEGER_PATTERNS = {
     "positive_integer": r"^[1-9][0-9]*$",
@@ -114,7 +115,7 @@ def event_suite(event: str, plan: TrackingPlan, config: ValidationConfig) -> dic
 
 
 def events_suite(config: ValidationConfig) -> dict[str, Any]:
-    """The events table as a whole: unusable rows per reason (SPEC section 4)."""
+    """The events table as a whole: unusable rows per reason (docs/definitions.md#unusable-rows)."""
     expectations = [
         _expectation(
             "expect_column_values_to_not_be_in_set",

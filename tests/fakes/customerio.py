@@ -11,7 +11,7 @@ Errors: 400 with ``{"meta": {"error": "<message>"}}`` for a request the API refu
 (https://docs.customer.io/journeys/invalid-api-requests/, which lists the messages reused here).
 A body that is not ``Content-Type: application/json`` gets 415 (the docs mark the header required).
 
-Limits (the docs above; SPEC.md §8; api-specs/README.md), checked per identify:
+Limits (the docs above; docs/definitions.md#customerio; api-specs/README.md), checked per identify:
 - at most 300 attributes ("cannot identify more than 300 attributes in one request");
 - attribute names at most 150 bytes ("attribute name cannot be longer than 150 bytes");
 - values at most 1000 bytes ("value for attribute 'NAME' cannot be longer than 1000 bytes"):
@@ -56,7 +56,7 @@ numbers). An attribute sent as ``null`` or ``""`` is removed from the person (Cu
 attribute sent with an empty value; null is treated the same). ``srv.identifies`` counts identifies
 applied. A 2xx means accepted; for the batch endpoint, accepted except the items in ``errors``.
 
-Rate limiting (SPEC.md §8 says about 100 requests per second): beyond a ``RateLimit``, 429
+Rate limiting (docs/definitions.md#rate-limits: about 100 requests per second): beyond a ``RateLimit``, 429
 ``{"meta": {"error": "Too Many Requests"}}`` without ``Retry-After``.
 """
 

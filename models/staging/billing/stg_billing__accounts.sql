@@ -39,7 +39,7 @@ final as (
     select
         customer_id,
         company_name,
-        {#- negative ARR is a validation error and reads as null (SPEC section 9) -#}
+        {#- negative ARR is a validation error and reads as null (docs/definitions.md#negative-arr) -#}
         case when arr_reported >= 0 then arr_reported end as arr,
         coalesce(arr_reported < 0, false) as has_negative_arr,
         csm_owner,
