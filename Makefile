@@ -31,7 +31,8 @@ install: $(STAMP)  ## create .venv and install the locked dependencies
 demo: $(STAMP)  ## generate demo data, load it, validate, build, summarise
 	$(BIN)/onboard demo
 
-lint: $(STAMP)  ## ruff, mypy and sqlfluff
+lint: $(STAMP)  ## ruff, mypy, sqlfluff, and the import rule (core <- features <- CLI; ARCHITECTURE.md)
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_layers.py
 	$(BIN)/ruff check onboard sync benchmarks tests
 	$(BIN)/ruff format --check onboard sync benchmarks tests
 	$(BIN)/mypy onboard sync benchmarks

@@ -96,7 +96,7 @@ benchmark above and is not what is measured, since the sync reads only the two m
 columns and types are the models', the suppression flags come out of
 `int_customers_suppressed` run over drawn inputs, and the marts are computed from drawn
 `onboarding_customers` rows, every coded value drawn from the values the models can produce
-(`sync/values.py`), `as_of` the current hour, and a passing row in
+(`sync/enumerations.py`), `as_of` the current hour, and a passing row in
 `validation.validation_runs` so the validation gate lets the sync through (no `--force`).
 """
 

@@ -17,7 +17,7 @@ benchmark (benchmarks/pipeline.py). So nothing here restates a model:
    marts themselves (e-mail keys, shared flags, as_of).
 
 Every coded value is drawn, deterministically (a hash of the row number), from the values
-the marts can hold (sync/values.py `column_values()`), so HubSpot accepts every option.
+the marts can hold (sync/enumerations.py `column_values()`), so HubSpot accepts every option.
 Columns neither drawn nor derived stay null; a mart column that would be left null that
 way is an error, so a new mart column needs a draw here. Distributions are plausible, not
 realistic: activated customers are in checkpoint state `activated` and never stalled, and
@@ -42,9 +42,9 @@ from onboard.core.dbt import run_dbt
 from onboard.core.project_config import dbt_vars
 from onboard.core.raw_tables import LOADED_AT_COLUMN, RAW_TABLES, SUBSCRIPTION_STATUSES
 from onboard.core.sql_literal import quote_literal
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.validate.runs import EPOCH, RunRecord, insert_run
-from sync.values import column_values
+from sync.enumerations import column_values
 
 #: the model every sync-facing mart is computed from; the marts themselves are run by dbt
 CUSTOMERS_MODEL = "onboarding_customers"

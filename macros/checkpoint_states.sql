@@ -1,7 +1,7 @@
 {#-
     checkpoint_state's values in lifecycle order (var checkpoint_states), the recovery state
     numbered 1 .. var max_recovery_cycles: what int_customers_checkpointed can write, for the
-    models that count them and the marts' accepted_values tests (sync/values.py reads the same vars).
+    models that count them and the marts' accepted_values tests (sync/enumerations.py reads the same vars).
 -#}
 {% macro checkpoint_states() %}
     {%- set onboarding, activated, recovery, win_back, exited = var('checkpoint_states') %}

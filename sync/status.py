@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from onboard.core.db import database
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from sync.runner import SyncResult
 from sync.state import ensure_tables, pending_failures, recent_runs
 

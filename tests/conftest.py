@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from onboard.core.raw_tables import RAW_TABLES
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ONBOARD = str(Path(sys.executable).parent / "onboard")

@@ -28,7 +28,7 @@ import psycopg2
 import pytest
 
 from onboard.core.dbt import dbt_environment, dbt_executable
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

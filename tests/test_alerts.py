@@ -31,7 +31,7 @@ from onboard.core.db import database
 from onboard.core.errors import UsageError
 from onboard.core.http import HttpClient
 from onboard.core.project_config import ConfigError
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
 from tests.fakes import Fault, RateLimit

@@ -16,7 +16,7 @@ from benchmarks.measure import run_measured
 from benchmarks.pipeline import run_bench
 from benchmarks.synthetic_marts import make_warehouse, mart_relation
 from onboard.core.paths import PROJECT_DIR
-from sync.values import column_values
+from sync.enumerations import column_values
 
 # a parent that starts a child holding ~300 MB and kills it, never waiting for it: what
 # Spark's JVM does to its Python parent (os.wait4's high-water mark never includes it)

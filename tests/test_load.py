@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from onboard.core.errors import InputError, UsageError
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.load import load
 
 from .conftest import SMALL_RAW, query, run_onboard, write_csv_table

@@ -48,7 +48,7 @@ def test_demo_then_the_daily_run(tmp_path: Path):
     assert (tmp_path / "results" / "dashboard.html").is_file()
     assert "dashboard        results/dashboard.html (open it in a browser; works offline)" in lines
     # the demo ends with a dry run of every destination: a plan file each, nothing recorded as sent
-    assert sorted(path.name.split("-")[-2] for path in (tmp_path / "sync").glob("*.jsonl")) == [
+    assert sorted(path.name.split("-")[1] for path in (tmp_path / "sync").glob("*.jsonl")) == [
         "customerio",
         "hubspot",
     ]

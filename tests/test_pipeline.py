@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
 
@@ -81,6 +81,7 @@ def test_build_of_generated_data_passes_and_sets_aside_exactly_the_manifests_unu
 #: row per customer, re-sent event_id or seed row. A CTE of every event buffered this way
 #: spilled tens of GB at 10 M customers; `not_materialized()` keeps such CTEs streaming.
 BUFFERED_CTES = {
+    "activation_by_cohort": ["customers"],
     "base_product__events": ["repeated"],
     "cohort_routing_report": ["customers"],
     "crm_contacts": ["with_email"],

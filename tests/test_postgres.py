@@ -30,7 +30,7 @@ import yaml
 
 from onboard.core.errors import InputError
 from onboard.core.raw_tables import RAW_TABLES
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.load import load
 
 from .conftest import SMALL_RAW, allow_replayed_builds, run_onboard, sync_both_to_fakes, write_csv_table

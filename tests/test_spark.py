@@ -25,7 +25,8 @@ from onboard.core import spark_session as spark_module
 from onboard.core.as_of import dbt_as_of
 from onboard.core.dbt import run_dbt
 from onboard.core.paths import PROJECT_DIR
-from onboard.core.warehouse import Target, connect, resolve_target
+from onboard.core.targets import Target, resolve_target
+from onboard.core.warehouse import connect
 from onboard.generate import GenerateOptions, generate
 from onboard.load import load
 from onboard.validate.runner import ValidationOutcome, validate

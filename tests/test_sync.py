@@ -24,7 +24,7 @@ from onboard.core.as_of import dbt_as_of, now_to_the_hour
 from onboard.core.db import database
 from onboard.core.errors import UsageError
 from onboard.core.http import DestinationUnavailableError
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.generate import GenerateOptions, generate
 from onboard.validate.runs import (
     RunRecord,
@@ -37,10 +37,10 @@ from onboard.validate.runs import (
 from sync.config import load_sync_config
 from sync.destinations import PLUGINS
 from sync.destinations.base import Credentials, Record
+from sync.enumerations import column_values
 from sync.gate import ValidationGate
 from sync.runner import SyncRefusedError
 from sync.runner import sync_destination as run_sync
-from sync.values import column_values
 
 from .conftest import ONBOARD, PROJECT_DIR, query, run_dbt, run_onboard
 from .fakes import FakeCustomerIO, FakeHubSpot, Fault, RateLimit

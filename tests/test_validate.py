@@ -13,8 +13,8 @@ import pytest
 
 from onboard.core.errors import InputError, UsageError
 from onboard.core.raw_tables import UNUSABLE_REASONS
+from onboard.core.targets import Target
 from onboard.core.tracking_plan import Property, load_tracking_plan
-from onboard.core.warehouse import Target
 from onboard.generate import GenerateOptions, generate, parse_break
 from onboard.load import load
 from onboard.validate.config import ValidationConfig, VolumeConfig, load_config, parse_config

@@ -37,7 +37,7 @@ from onboard.core.db import Database, database
 from onboard.core.errors import UsageError
 from onboard.core.http import DestinationUnavailableError, HttpClient, RetryPolicy
 from onboard.core.logs import log
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 POSTED, FAILED, NOT_SENT, DRY_RUN = "posted", "failed", "not_sent", "dry_run"
 

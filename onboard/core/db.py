@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from onboard.core.warehouse import Target, connect
+from onboard.core.targets import Target
+from onboard.core.warehouse import connect
 
 Params = Sequence[Any] | dict[str, Any] | None
 _NAMED = re.compile(r"\$([a-z_][a-z0-9_]*)")

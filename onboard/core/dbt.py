@@ -13,8 +13,7 @@ from pathlib import Path
 
 from onboard.core.errors import UsageError
 from onboard.core.paths import PROFILES_FILE, PROJECT_DIR
-from onboard.core.targets import PROFILE_NAME
-from onboard.core.warehouse import Target
+from onboard.core.targets import PROFILE_NAME, Target
 
 #: Environment that keeps dbt (and Great Expectations) from phoning home.
 NO_TRACKING_ENV = {

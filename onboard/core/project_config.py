@@ -113,6 +113,14 @@ def load_yaml(path: Path, model: type[Model]) -> Model:
     return parse_yaml(path.read_text(), model, str(path))
 
 
+def read_yaml(path: Path) -> Any:
+    """A YAML file's document as parsed, for a file whose shape another tool owns (profiles.yml is
+    dbt's); a missing file or broken YAML is the same one-line ConfigError as everywhere."""
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found")
+    return _compose(path.read_text(), str(path))[0]
+
+
 @cache
 def _project(path: Path) -> dict[str, Any]:
     raw, _ = _compose(path.read_text(), str(path))

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from onboard.core.errors import UsageError
 from onboard.core.paths import PROFILES_FILE, PROJECT_DIR
+from onboard.core.project_config import read_yaml
 
 PROFILE_NAME = "onboarding_paths"
 SUPPORTED_TYPES = ("duckdb", "postgres", "spark")
@@ -75,8 +75,7 @@ def _render(value: Any) -> Any:
 
 def resolve_target(name: str | None = None, profiles_file: Path = PROFILES_FILE) -> Target:
     """The profiles.yml output called name (default: the profile's default target)."""
-    with profiles_file.open() as handle:
-        profile = yaml.safe_load(handle)[PROFILE_NAME]
+    profile = read_yaml(profiles_file)[PROFILE_NAME]
     outputs = profile["outputs"]
     chosen = name or str(_render(profile["target"]))
     if chosen not in outputs:

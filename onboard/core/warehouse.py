@@ -8,9 +8,7 @@ from typing import Any
 
 from onboard.core.errors import UsageError
 from onboard.core.spark_state_store import open_state_store
-from onboard.core.targets import Target, resolve_target
-
-__all__ = ["Target", "connect", "resolve_target"]
+from onboard.core.targets import Target
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from onboard.core.errors import UsageError
-from onboard.core.warehouse import Target, connect
+from onboard.core.targets import Target
+from onboard.core.warehouse import connect
 from onboard.dashboard.queries import (
     MARTS,
     REPORTING_MODELS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.dashboard import shape
 from onboard.dashboard.page import PageHeader, page_html
 from onboard.dashboard.panels import build_panels

@@ -31,7 +31,8 @@ from onboard.core.raw_tables import (
     TIMESTAMP_COLUMNS,
 )
 from onboard.core.sql_literal import quote_literal
-from onboard.core.warehouse import Target, connect
+from onboard.core.targets import Target
+from onboard.core.warehouse import connect
 
 COPY_BATCH_ROWS = 200_000
 

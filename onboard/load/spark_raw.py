@@ -13,7 +13,7 @@ from pathlib import Path
 
 from onboard.core.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
 from onboard.core.spark_session import session
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 
 
 def raw_dir(target: Target, schema: str, table: str) -> Path:

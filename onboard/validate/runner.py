@@ -18,8 +18,8 @@ from onboard.core.db import Database, database
 from onboard.core.dbt import run_dbt
 from onboard.core.errors import InputError, OnboardError, UsageError
 from onboard.core.paths import PROJECT_DIR
+from onboard.core.targets import Target
 from onboard.core.tracking_plan import load_tracking_plan
-from onboard.core.warehouse import Target
 from onboard.validate import volume
 from onboard.validate.config import EXPECTATIONS_DIR, ValidationConfig, load_config
 from onboard.validate.docs import write_data_docs

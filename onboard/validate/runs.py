@@ -16,7 +16,7 @@ from onboard.core.db import Database, database
 from onboard.core.errors import OnboardError, UsageError
 from onboard.core.logs import log
 from onboard.core.run_logs import VALIDATION_RUNS_TABLE, VALIDATION_SCHEMA
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.validate.source import latest_loaded_at
 
 SCHEMA = VALIDATION_SCHEMA

@@ -28,7 +28,7 @@ from onboard.core.db import Database
 from onboard.core.dbt import render_inline
 from onboard.core.paths import PROJECT_DIR
 from onboard.core.raw_tables import LOADED_AT_COLUMN, RAW_TABLES
-from onboard.core.warehouse import Target
+from onboard.core.targets import Target
 from onboard.validate.suites import FUTURE_DATED_HOURS
 
 CHUNK_ROWS = 500_000

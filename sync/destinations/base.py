@@ -11,9 +11,10 @@ in mappings.yml.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import requests
 from pydantic import Field, PrivateAttr
@@ -152,28 +153,31 @@ class Destination(Protocol):
     def close(self) -> None: ...
 
 
-class Plugin(Protocol):
+@dataclass(frozen=True)
+class Plugin:
     """A destination as the engine sees it, registered by name in sync/destinations/__init__.py."""
 
     #: its entry of mappings.yml: DestinationConfig, or a subclass with the destination's own keys
-    config_model: ClassVar[type[DestinationConfig]]
+    config_model: type[DestinationConfig]
     #: what a blanked property holds, and what SUPPRESS_FIELD holds, on a record that left the model
-    blank: ClassVar[Any]
-    suppressed: ClassVar[Any]
-
-    def value(self, mapping: FieldMapping, value: Any) -> Any:
-        """A model value as the destination wants it in a payload."""
-        ...
-
-    def credentials(self) -> Credentials:
-        """The endpoint and secrets, from the destination's environment variables."""
-        ...
+    blank: Any
+    suppressed: Any
+    #: value(mapping, value): a model value as the destination wants it in a payload (the
+    #: conversion itself, not a wrapper: it runs for every field of every row)
+    value: Callable[[FieldMapping, Any], Any]
+    #: credentials(): the endpoint and secrets, from the destination's environment variables
+    credentials: Callable[[], Credentials]
+    #: client(config, credentials, policy): a client for one run
+    client: Callable[[Any, Credentials, RetryPolicy | None], Destination]
 
     def open(
         self, config: DestinationConfig, creds: Credentials | None = None, policy: RetryPolicy | None = None
     ) -> Destination:
         """A client for one run (credentials from the environment unless given)."""
-        ...
+        if not isinstance(config, self.config_model):
+            wanted, given = self.config_model.__name__, type(config).__name__
+            raise TypeError(f"{config.name} needs a {wanted}, got {given}")
+        return self.client(config, creds or self.credentials(), policy)
 
 
 # --- reading answers ---------------------------------------------------------------------------

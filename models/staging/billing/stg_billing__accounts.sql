@@ -23,15 +23,11 @@ parsed as (
 latest as (
     select
         *,
-        row_number() over (
-            partition by customer_id
-            order by
-                updated_at desc nulls last,
-                _loaded_at desc,
-                arr_reported desc nulls last,
-                {{ bytewise('company_name') }} asc nulls last,
-                {{ bytewise('csm_owner') }} asc nulls last
-        ) as recency_rank
+        {{ current_state_rank([
+            'arr_reported desc nulls last',
+            bytewise('company_name') ~ ' asc nulls last',
+            bytewise('csm_owner') ~ ' asc nulls last',
+        ]) }} as recency_rank
     from parsed
 ),
 

@@ -18,14 +18,10 @@ parsed as (
 latest as (
     select
         *,
-        row_number() over (
-            partition by customer_id
-            order by
-                updated_at desc nulls last,
-                _loaded_at desc,
-                {{ bytewise('status') }} asc nulls last,
-                trial_ends_at desc nulls last
-        ) as recency_rank
+        {{ current_state_rank([
+            bytewise('status') ~ ' asc nulls last',
+            'trial_ends_at desc nulls last',
+        ]) }} as recency_rank
     from parsed
 ),
 

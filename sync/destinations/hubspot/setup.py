@@ -2,7 +2,7 @@
 
 `setup` creates the property group and every mapped contact property, and keeps the
 options of enumeration properties in step with the values the marts can produce
-(sync/values.py, read from the dbt project): options HubSpot has that the marts no longer
+(sync/enumerations.py, read from the dbt project): options HubSpot has that the marts no longer
 produce are kept, hidden, since records may still hold them. `preflight` refuses to send
 when a property, or an option of a value the model holds, is missing: HubSpot would
 refuse those records one by one. Shapes: ../shared/api-specs/hubspot-crm-properties-v3.json.
@@ -17,7 +17,7 @@ from onboard.core.http import HttpClient
 from onboard.core.logs import log
 from sync.destinations.base import FieldMapping, SetupNeededError, check_auth, error_message
 from sync.destinations.hubspot.config import TOKEN_ENV, HubSpotConfig
-from sync.values import column_values
+from sync.enumerations import column_values
 
 NAME = "hubspot"
 PROPERTIES_PATH = "/crm/v3/properties/contacts"
@@ -52,7 +52,7 @@ def definition(config: HubSpotConfig, mapping: FieldMapping) -> dict[str, Any]:
     elif mapping.type == "enumeration":
         values = column_values().get(mapping.column)
         if values is None:
-            raise UsageError(f"{mapping.column}: no known values for an enumeration (sync/values.py)")
+            raise UsageError(f"{mapping.column}: no known values for an enumeration (sync/enumerations.py)")
         wanted["options"] = [
             {"label": value, "value": value, "hidden": False, "displayOrder": n}
             for n, value in enumerate(values)

@@ -27,7 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from onboard.core.as_of import dbt_as_of
 from onboard.core.errors import UsageError
 from onboard.core.project_config import ConfigError
-from onboard.core.warehouse import Target, resolve_target
+from onboard.core.targets import Target, resolve_target
 from onboard.dashboard import ReportResult, render_report, shape
 from onboard.dashboard.charts import BAD_COLOR, IMBALANCED_COLOR, checkpoint_colors, risk_action_colors
 from onboard.dashboard.panels import build_panels

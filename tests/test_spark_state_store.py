@@ -14,7 +14,8 @@ import pytest
 
 from onboard.core.errors import UsageError
 from onboard.core.spark_state_store import state_path
-from onboard.core.warehouse import Target, connect
+from onboard.core.targets import Target
+from onboard.core.warehouse import connect
 
 SPARK = {"type": "spark", "method": "session", "schema": "main"}
 
