@@ -551,28 +551,20 @@ def test_staging_models_match_duckdb_cell_by_cell_on_small_edge_case_data(small_
 
 
 @pytest.mark.postgres
-def test_staging_models_match_duckdb_cell_by_cell_on_generated_customers(generated_builds: Builds):
-    differences = model_differences(generated_builds, "staging")
-
-    assert not differences, "PostgreSQL differs from DuckDB:\n" + "\n".join(differences)
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("folder", ["intermediate", "marts"])
-def test_downstream_models_match_duckdb_cell_by_cell_on_small_edge_case_data(
-    small_builds: Builds, folder: str
-):
-    differences = model_differences(small_builds, folder)
-
-    assert not differences, "PostgreSQL differs from DuckDB:\n" + "\n".join(differences)
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("folder", ["intermediate", "marts"])
-def test_downstream_models_match_duckdb_cell_by_cell_on_generated_customers(
-    generated_builds: Builds, folder: str
-):
-    differences = model_differences(generated_builds, folder)
+@pytest.mark.parametrize(
+    ("builds", "folder"),
+    [
+        ("generated_builds", "staging"),
+        ("small_builds", "intermediate"),
+        ("small_builds", "marts"),
+        ("generated_builds", "intermediate"),
+        ("generated_builds", "marts"),
+    ],
+)
+def test_models_match_duckdb_cell_by_cell(request: pytest.FixtureRequest, builds: str, folder: str):
+    """Every model of a folder, built on PostgreSQL and on DuckDB from the same raw rows
+    (small edge-case data or generated customers), holds the same cells."""
+    differences = model_differences(request.getfixturevalue(builds), folder)
 
     assert not differences, "PostgreSQL differs from DuckDB:\n" + "\n".join(differences)
 
