@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from onboard.core.db import Database
+from onboard.core.run_logs import mark_interrupted as mark_runs_interrupted
+from onboard.core.run_logs import save_run_row
 
 SCHEMA = "sync"
 STATE = f"{SCHEMA}.sync_state"
@@ -104,19 +106,12 @@ RUN_COLUMNS = tuple(f.name for f in fields(SyncRunRow))
 
 def save_run(db: Database, run: SyncRunRow) -> None:
     """Insert or update a run row."""
-    db.upsert(RUNS, {column: getattr(run, column) for column in RUN_COLUMNS}, ("run_id",))
+    save_run_row(db, RUNS, run)
 
 
 def mark_interrupted(db: Database, destination: str) -> int:
     """Runs of a destination left `running` by a killed process become `interrupted`."""
-    stale = db.value(
-        f"select count(*) from {RUNS} where destination = ? and status = 'running'", [destination]
-    )
-    db.execute(
-        f"update {RUNS} set status = 'interrupted' where destination = ? and status = 'running'",
-        [destination],
-    )
-    return int(stale or 0)
+    return mark_runs_interrupted(db, RUNS, {"destination": destination})
 
 
 def recent_runs(db: Database, limit: int = 10) -> list[SyncRunRow]:

@@ -12,13 +12,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from onboard.alerts.plan import Alert
 from onboard.core.db import Database
 from onboard.core.errors import UsageError
+from onboard.core.run_logs import mark_interrupted as mark_runs_interrupted
+from onboard.core.run_logs import save_run_row
 
 SCHEMA = "alerts"
 LOG = f"{SCHEMA}.alert_log"
@@ -177,17 +179,11 @@ class AlertRunRow:
     message: str | None = None
 
 
-RUN_COLUMNS = tuple(f.name for f in fields(AlertRunRow))
-
-
 def save_run(db: Database, run: AlertRunRow) -> None:
     """Insert or update a run row."""
-    db.upsert(RUNS, {column: getattr(run, column) for column in RUN_COLUMNS}, ("run_id",))
+    save_run_row(db, RUNS, run)
 
 
 def mark_interrupted(db: Database) -> int:
     """Runs left `running` by a killed process become `interrupted`; how many."""
-    stale = int(db.value(f"select count(*) from {RUNS} where status = 'running'") or 0)
-    if stale:
-        db.execute(f"update {RUNS} set status = 'interrupted' where status = 'running'")
-    return stale
+    return mark_runs_interrupted(db, RUNS)
