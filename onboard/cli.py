@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from onboard.core.as_of import parse_as_of
 from onboard.core.errors import OnboardError, UsageError
 from onboard.core.logs import configure_logging
 from onboard.core.targets import resolve_target
+from onboard.core.warehouse import check_environment, lock_problem
 
 app = typer.Typer(
     name="onboard",
@@ -98,12 +100,22 @@ def _exit(code: int) -> None:
         raise typer.Exit(code)
 
 
+#: set by --debug: main() prints the traceback of any failure, a user's mistake included
+_debug = False
+
+
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure (for a bug report).")
+    ] = False,
 ) -> None:
     """Logs go to stderr; ONBOARD_LOG_FORMAT=json makes them JSON lines."""
+    global _debug
+    _debug = debug
     configure_logging(verbose)
+    check_environment()
 
 
 @app.command()
@@ -136,10 +148,17 @@ def load(
     append: Annotated[
         bool, typer.Option("--append", help="Add rows instead of replacing the tables.")
     ] = False,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="With --append: load a file even if the same content was loaded into its table before.",
+        ),
+    ] = False,
     target: TargetOption = None,
 ) -> None:
     """Load raw files into schema `raw`, as text, in one transaction; refuse only the unreadable."""
-    orchestrate.load(OUT, directory, resolve_target(target), append=append)
+    orchestrate.load(OUT, directory, resolve_target(target), append=append, allow_duplicate=allow_duplicate)
 
 
 @app.command()
@@ -223,7 +242,13 @@ def sync(
         typer.Option("--force", help="Push despite a failed validation or the circuit breaker (logged)."),
     ] = False,
     setup: Annotated[
-        bool, typer.Option("--setup", help="First create / update the destination's properties (HubSpot).")
+        bool,
+        typer.Option(
+            "--setup",
+            help="Create / update HubSpot's property group, properties and enumeration options, then run "
+            "the full sync as usual: every changed record is sent (Customer.io needs no setup). "
+            "With --dry-run nothing is created or sent.",
+        ),
     ] = False,
     target: TargetOption = None,
 ) -> None:
@@ -273,18 +298,69 @@ def report(
     orchestrate.dashboard(OUT, resolve_target(target), out)
 
 
-def main() -> None:
-    """Console-script entry: user errors become one line and exit code 2, never a traceback.
+def _first_line(error: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's run to a page of hints)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else "(no message)"
 
-    Typer's standalone mode handles usage errors (exit 2), --help and typer.Exit codes.
+
+def _error(message: str) -> None:
+    console.print(f"onboard: error: {message}", style="red", markup=False, highlight=False)
+
+
+def _expected_failure(error: BaseException) -> str | None:
+    """The one line for a failure that is the input's or the machine's, not a bug; None for a bug.
+
+    Core raises OnboardError with the file and row where it knows them; this is the net for
+    the rest: a file or folder that cannot be read or written, bytes that are not UTF-8, a
+    DuckDB file another process holds, a memory limit too small for the data.
+    """
+    if isinstance(error, OnboardError):
+        return str(error)
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"cannot access {error.filename}: {error.strerror or error}"
+    if isinstance(error, OSError):
+        return _first_line(error) if str(error).strip() else type(error).__name__
+    if isinstance(error, UnicodeDecodeError):
+        return (
+            f"an input is not valid {error.encoding}: byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start} ({error.reason}); save it as UTF-8"
+        )
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(error, duckdb.IOException):
+        return lock_problem(str(error)) or _first_line(error).removeprefix("IO Error: ")
+    if duckdb is not None and isinstance(error, duckdb.OutOfMemoryException):
+        return (
+            f"{_first_line(error)}: give DuckDB more memory with ONBOARD_DUCKDB_MEMORY_LIMIT "
+            "(e.g. 8GB; default 4GB) and re-run"
+        )
+    return None
+
+
+def main() -> None:
+    """Console-script entry, the one error boundary: expected failures are one line and exit 2.
+
+    Typer's standalone mode handles usage errors (exit 2), --help and typer.Exit codes. A
+    failure that is the input's or the machine's (OnboardError, I/O, encoding, a lock) is one
+    line and exit 2; anything else is a bug: one line asking for a report, exit 1. --debug
+    adds the traceback to either.
     """
     try:
         app()
     except orchestrate.StepFailedError as error:
         sys.exit(error.exit_code)
-    except OnboardError as error:
-        console.print(f"onboard: error: {error}", style="red", markup=False, highlight=False)
-        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         console.print("onboard: aborted")
         sys.exit(130)
+    except Exception as error:
+        if _debug:
+            traceback.print_exc()
+        message = _expected_failure(error)
+        if message is not None:
+            _error(message)
+            sys.exit(error.exit_code if isinstance(error, OnboardError) else 2)
+        _error(
+            f"unexpected {type(error).__name__}: {_first_line(error)}; this is a bug in onboard: please "
+            "report it with the output of the same command run as `onboard --debug <command>`"
+        )
+        sys.exit(1)

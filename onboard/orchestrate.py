@@ -20,6 +20,7 @@ from onboard.core.as_of import now_to_the_hour
 from onboard.core.errors import OnboardError, UsageError
 from onboard.core.logs import log
 from onboard.core.targets import Target
+from onboard.core.warehouse import check_writable
 from onboard.validate import runs as validation_runs
 
 #: advance(done, total): a progress bar's new position (total None while unknown)
@@ -89,7 +90,9 @@ def generate(
     )
 
 
-def load(out: Reporter, directory: Path, target: Target, *, append: bool) -> None:
+def load(
+    out: Reporter, directory: Path, target: Target, *, append: bool, allow_duplicate: bool = False
+) -> None:
     """Raw files into schema `raw`, as text, in one transaction."""
     from onboard.load import load as run_load
 
@@ -101,7 +104,7 @@ def load(out: Reporter, directory: Path, target: Target, *, append: bool) -> Non
             done += n
             advance(done, None)
 
-        report = run_load(directory, target, append=append, progress=step)
+        report = run_load(directory, target, append=append, progress=step, allow_duplicate=allow_duplicate)
         advance(report.rows, report.rows)
     for table in report.tables:
         log("load.table", table=table.table, file=table.file, rows=table.rows, mode=report.mode)
@@ -148,14 +151,25 @@ def build(
     select: str | None = None,
     exclude: str | None = None,
 ) -> None:
-    """`dbt build` as of an instant; dbt prints its own failures, so a failure is only an exit code."""
+    """`dbt build` as of an instant; dbt prints its own failures, so a failure is only an exit code.
+
+    A DuckDB file another process holds is one line first: dbt's own lock error is a page of log.
+    One taken while dbt ran is named after dbt's output, as the last line.
+    """
+    check_writable(target)
     code = building.build(target, as_of, full_refresh=full_refresh, select=select, exclude=exclude)
     if code:
+        check_writable(target)
         raise StepFailedError(code)
 
 
 def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool, setup: bool) -> int:
-    """One destination, or every destination of the mappings; the worst exit code."""
+    """One destination, or every destination of the mappings; the worst exit code.
+
+    Destinations are independent: one that fails (refused credentials, setup needed, a guard,
+    an outage) is reported, and recorded by the sync as a failed run, and the next one still
+    runs. With a single destination its error is raised as it is (one line at the CLI).
+    """
     from sync.config import load_sync_config
     from sync.gate import ValidationGate
     from sync.runner import sync_destination
@@ -163,22 +177,35 @@ def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool
 
     config = load_sync_config()
     names = list(config.destinations) if what == "all" else [what]
+    gate = ValidationGate(validation_runs.require_passing_validation, validation_runs.gate_problem)
     code = 0
+    outcomes: list[str] = []
     for name in names:
-        with out.progress(f"sync {name}", None) as advance:
-            result = sync_destination(
-                target,
-                name,
-                gate=ValidationGate(validation_runs.require_passing_validation, validation_runs.gate_problem),
-                dry_run=dry_run,
-                force=force,
-                setup=setup,
-                config=config,
-                progress=advance,
-            )
+        try:
+            with out.progress(f"sync {name}", None) as advance:
+                result = sync_destination(
+                    target,
+                    name,
+                    gate=gate,
+                    dry_run=dry_run,
+                    force=force,
+                    setup=setup,
+                    config=config,
+                    progress=advance,
+                )
+        except OnboardError as error:
+            if len(names) == 1:
+                raise
+            out.line(f"onboard: error: sync {name}: {error}")
+            outcomes.append(f"{name} failed (exit {error.exit_code})")
+            code = max(code, error.exit_code)
+            continue
         for text in summary_lines(result):
             out.line(text)
+        outcomes.append(f"{name} {result.run.status}")
         code = max(code, result.exit_code)
+    if len(names) > 1:
+        out.line(f"sync: {', '.join(outcomes)}; exit code {code}")
     return code
 
 

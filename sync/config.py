@@ -11,7 +11,7 @@ that is not mapped) come after, worded the same way.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from onboard.core.paths import PROJECT_DIR
-from onboard.core.project_config import ConfigError, ConfigModel, describe_error, parse_yaml
+from onboard.core.project_config import ConfigError, ConfigModel, describe_error, parse_yaml, read_text
 from sync.destinations import PLUGINS
 from sync.destinations.base import SUPPRESS_FIELD, DestinationConfig
 
@@ -54,6 +54,13 @@ class SyncConfig:
     max_change_share: float
     max_as_of_age_hours: float
     destinations: dict[str, DestinationConfig]
+    #: where it was read from, and its text: a check made later (against the models) names file and line too
+    source: str = str(CONFIG_FILE)
+    text: str = field(default="", repr=False)
+
+    def describe(self, loc: tuple[str | int, ...], expected: str, got: Any) -> str:
+        """One line, `file:line: key: expected ..., got ...`, for a key of this configuration."""
+        return _describe(self.text, self.source, loc, expected, got)
 
 
 def config_path() -> Path:
@@ -66,7 +73,7 @@ def load_sync_config(path: Path | None = None) -> SyncConfig:
     path = path or config_path()
     if not path.exists():
         raise ConfigError(f"{path}: sync configuration not found")
-    return parse_sync_config(path.read_text(), str(path))
+    return parse_sync_config(read_text(path), str(path))
 
 
 def parse_sync_config(text: str, source: str) -> SyncConfig:
@@ -79,7 +86,7 @@ def parse_sync_config(text: str, source: str) -> SyncConfig:
         if problem is not None:
             loc, expected, got = problem
             raise ConfigError(_describe(text, source, loc, expected, got))
-    return SyncConfig(raw.max_change_share, raw.max_as_of_age_hours, destinations)
+    return SyncConfig(raw.max_change_share, raw.max_as_of_age_hours, destinations, source, text)
 
 
 def _problem(name: str, destination: DestinationConfig) -> tuple[tuple[str | int, ...], str, Any] | None:

@@ -6,12 +6,14 @@ against the state; the circuit breaker (unless --force); then either write the d
 plan, or send the records batch by batch and, as each batch completes, write the
 acknowledged ones to sync_state and the refused ones to sync_errors (one transaction per
 batch). A crash or kill loses at most the batch in flight, whose records are simply resent
-next run (every call is an idempotent upsert).
+next run (every call is an idempotent upsert). Whatever stops a run is recorded on its
+sync_runs row (status `failed`, the one-line reason) before the error reaches the caller.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -24,16 +26,11 @@ from onboard.core.errors import OnboardError
 from onboard.core.http import ClientStats, DestinationUnavailableError
 from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
+from onboard.core.project_config import ConfigError
 from onboard.core.targets import Target
 from sync.config import SyncConfig, load_sync_config
 from sync.destinations import plugin
-from sync.destinations.base import (
-    AuthenticationError,
-    BatchOutcome,
-    Destination,
-    DestinationConfig,
-    SetupNeededError,
-)
+from sync.destinations.base import BatchOutcome, Destination, DestinationConfig
 from sync.gate import ValidationGate
 from sync.plan import Plan, build_plan, drop_scratch, model_relation, pages
 from sync.state import (
@@ -49,6 +46,8 @@ from sync.state import (
 
 RESULTS_DIR = Path(os.environ.get("ONBOARD_SYNC_RESULTS_DIR", PROJECT_DIR / "results" / "sync"))
 Progress = Callable[[int, int], None]
+#: the column every synced model carries: the as_of it was built for (the stale-marts guard reads it)
+AS_OF_COLUMN = "as_of"
 
 
 class SyncRefusedError(OnboardError):
@@ -82,7 +81,8 @@ def check_as_of(db: Database, destination: DestinationConfig, config: SyncConfig
     relation = model_relation(db, destination)
     if not db.table_exists(db.target.settings["schema"], destination.model):
         raise SyncRefusedError(f"model {relation} not found: run `onboard build` first")
-    as_of = db.value(f"select max(as_of) from {relation}")
+    check_columns(db, destination, config)
+    as_of = db.value(f"select max({AS_OF_COLUMN}) from {relation}")
     if as_of is None:
         return
     age = utc_now() - as_of
@@ -140,6 +140,38 @@ def write_plan_file(db: Database, plan: Plan, run_id: str, folder: Path) -> Path
     return path
 
 
+def check_columns(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
+    """Refuse a mapping that names a column the model lacks, as one line naming the key of mappings.yml.
+
+    The configuration cannot know the model's columns; without this check the first query of the
+    plan would fail with the database's own error.
+    """
+    relation = model_relation(db, destination)
+    schema, model = db.target.settings["schema"], destination.model
+    held = [
+        str(name)
+        for (name,) in db.rows(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, model],
+        )
+    ]
+    if not held:
+        return
+    where = ("destinations", destination.name)
+    columns = f"(columns: {', '.join(held)})"
+    if AS_OF_COLUMN not in held:
+        expected = f"a model with an {AS_OF_COLUMN} column (the sync marts' build time); {relation} {columns}"
+        raise ConfigError(config.describe((*where, "model"), expected, destination.model))
+    wanted = [
+        ((*where, "key"), destination.key),
+        *(((*where, "fields", f.column), f.column) for f in destination.fields),
+    ]
+    for loc, column in wanted:
+        if column not in held:
+            raise ConfigError(config.describe(loc, f"a column of {relation} {columns}", column))
+
+
 def sync_destination(
     target: Target,
     name: str,
@@ -152,11 +184,45 @@ def sync_destination(
     progress: Progress | None = None,
     results_dir: Path | None = None,
 ) -> SyncResult:
-    """Plan and (unless dry_run) run one sync of one destination, behind the caller's validation gate."""
+    """Plan and (unless dry_run) run one sync of one destination, behind the caller's validation gate.
+
+    Whatever stops the run (a guard, the gate, the destination refusing the credentials or
+    the setup, an outage) leaves a `failed` row in sync_runs with the one-line reason, so every
+    destination's every run is on record even when another destination's run failed too.
+    """
     config = config or load_sync_config()
     if name not in config.destinations:
         raise SyncRefusedError(f"{name}: not a destination of the sync configuration")
-    destination = config.destinations[name]
+    run = SyncRunRow(new_run_id(name), name, utc_now(), forced=force, dry_run=dry_run)
+    try:
+        return _run(
+            target,
+            config,
+            config.destinations[name],
+            run,
+            gate=gate,
+            setup=setup,
+            progress=progress,
+            results_dir=results_dir,
+        )
+    except Exception as error:
+        _record_failure(target, run, error)
+        raise
+
+
+def _run(
+    target: Target,
+    config: SyncConfig,
+    destination: DestinationConfig,
+    run: SyncRunRow,
+    *,
+    gate: ValidationGate,
+    setup: bool,
+    progress: Progress | None,
+    results_dir: Path | None,
+) -> SyncResult:
+    """The run itself: guards, gate, lock, setup, plan, breaker, then the dry-run plan file or the sends."""
+    name, dry_run, force = destination.name, run.dry_run, run.forced
     warnings: list[str] = []
     with database(target) as db:
         ensure_tables(db)
@@ -179,7 +245,6 @@ def sync_destination(
             warnings.append(
                 f"{interrupted} earlier run(s) of {name} were interrupted; this run finishes their work"
             )
-        run = SyncRunRow(new_run_id(name), name, utc_now(), forced=force, dry_run=dry_run)
         try:
             setup_changes = client.setup() if (client is not None and setup) else []
             plan = build_plan(db, destination)
@@ -203,6 +268,25 @@ def sync_destination(
             drop_scratch(db, name)
 
 
+def _record_failure(target: Target, run: SyncRunRow, error: Exception) -> None:
+    """Save the run as failed with its reason on one line; never hides the error that stopped it."""
+    reason = str(error) if isinstance(error, OnboardError) else f"{type(error).__name__}: {error}"
+    run.status, run.message = "failed", " ".join(reason.split())[:2000]
+    run.finished_at = run.finished_at or utc_now()
+    try:
+        with database(target) as db:
+            ensure_tables(db)
+            save_run(db, run)
+    except Exception as failure:  # the warehouse may be what failed: the first error is the one to report
+        log(
+            "sync.run_not_recorded",
+            logging.DEBUG,
+            destination=run.destination,
+            run_id=run.run_id,
+            error=str(failure),
+        )
+
+
 def _send_all(
     db: Database,
     client: Destination,
@@ -211,7 +295,12 @@ def _send_all(
     result: SyncResult,
     progress: Progress | None,
 ) -> None:
-    """Send the work table batch by batch; state and errors written as each batch completes."""
+    """Send the work table batch by batch; state and errors written as each batch completes.
+
+    Refused credentials or a missing setup stop the run with one run-level failure and queue
+    nothing: every record would fail the same way, and the fix is the user's, not a retry's.
+    A destination that stayed unavailable queues the batch in flight, which may have landed.
+    """
     size = destination.batch_size
     try:
         for page in pages(db, destination.name, size * 10):
@@ -219,7 +308,7 @@ def _send_all(
                 batch = page[start : start + size]
                 try:
                     outcome = client.send(batch)
-                except (DestinationUnavailableError, AuthenticationError, SetupNeededError) as error:
+                except DestinationUnavailableError as error:
                     _record_batch(
                         db, run, BatchOutcome(failed=[(r, None, str(error)) for r in batch]), result
                     )
@@ -229,7 +318,7 @@ def _send_all(
                     progress(run.sent, run.planned)
             save_run(db, run)
         run.status = "succeeded" if run.failed == 0 else "partial"
-    except (DestinationUnavailableError, AuthenticationError, SetupNeededError) as error:
+    except OnboardError as error:
         run.status, run.message = "failed", str(error)
         raise
     finally:

@@ -7,7 +7,7 @@ import json
 from onboard.core.db import database
 from onboard.core.targets import Target
 from sync.runner import SyncResult
-from sync.state import ensure_tables, pending_failures, recent_runs
+from sync.state import SCHEMA, pending_failures, recent_runs
 
 
 def plan_lines(result: SyncResult) -> list[str]:
@@ -55,8 +55,9 @@ def summary_lines(result: SyncResult) -> list[str]:
 
 def status_lines(target: Target) -> list[str]:
     """The latest runs and the records waiting for a retry."""
-    with database(target) as db:
-        ensure_tables(db)
+    with database(target, read_only=True) as db:
+        if not {"sync_runs", "sync_errors", "sync_state"} <= db.tables(SCHEMA):
+            return ["no sync has run on this warehouse yet"]
         runs = recent_runs(db, 10)
         pending = pending_failures(db)
     lines = ["latest sync runs:"] if runs else ["no sync has run on this warehouse yet"]

@@ -534,6 +534,7 @@ def test_dry_run_makes_no_call_and_writes_every_payload(target, tmp_path, monkey
 
 def test_cli_exit_codes_missing_credentials_and_plain_http(target):
     env = {"ONBOARD_DUCKDB_PATH": str(target.duckdb_path), "HUBSPOT_ACCESS_TOKEN": "", "HUBSPOT_BASE_URL": ""}
+    assert "no sync has run" in run_onboard("sync", "status", env=env).stderr
     done = run_onboard("sync", "hubspot", env=env)
     assert done.returncode == 2 and "HUBSPOT_ACCESS_TOKEN is not set" in done.stderr
     assert "Traceback" not in done.stderr
@@ -543,7 +544,17 @@ def test_cli_exit_codes_missing_credentials_and_plain_http(target):
     assert "secret-token-value" not in done.stderr + done.stdout
     assert run_onboard("sync", "nowhere", env=env).returncode == 2
     status = run_onboard("sync", "status", env=env)
-    assert status.returncode == 0 and "no sync has run" in status.stderr
+    assert status.returncode == 0 and status.stderr.splitlines()[0] == "latest sync runs:"
+    assert [line.split()[1] for line in status.stderr.splitlines()[1:3]] == ["failed", "failed"]
+    # each refused run is on record with its reason, never the secret
+    assert query(target, "select destination, status, message from sync.sync_runs order by started_at") == [
+        (
+            "hubspot",
+            "failed",
+            "environment variable HUBSPOT_ACCESS_TOKEN is not set (needed to reach the destination)",
+        ),
+        ("hubspot", "failed", "HUBSPOT_BASE_URL: plain http is refused except on loopback; use https"),
+    ]
 
 
 #: every var naming a coded column's values, renamed (and one more recovery cycle)

@@ -182,7 +182,7 @@ class Database:
 
 
 @contextmanager
-def database(target: Target) -> Iterator[Database]:
-    """A Database on the target, closed on exit."""
-    with connect(target) as connection:
+def database(target: Target, *, read_only: bool = False) -> Iterator[Database]:
+    """A Database on the target, closed on exit; read_only for commands that only read (see connect)."""
+    with connect(target, read_only=read_only) as connection:
         yield Database(target, connection)

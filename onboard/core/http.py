@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from onboard.core.errors import OnboardError
+from onboard.core.errors import OnboardError, UsageError
 from onboard.core.logs import log
 
 RATE_MARGIN = 0.95
@@ -44,6 +44,20 @@ class DestinationUnavailableError(OnboardError):
     """The destination kept failing (5xx, connection errors) after every retry."""
 
     exit_code = 1
+
+
+def _env_number(name: str, kind: type[int] | type[float], expected: str) -> int | float | None:
+    """An environment variable read as a number >= 0, None when unset; UsageError when malformed."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"environment variable {name}={text!r}: expected {expected}") from None
+    if value < 0:
+        raise UsageError(f"environment variable {name}={text!r}: expected {expected}")
+    return value
 
 
 @dataclass
@@ -59,11 +73,15 @@ class RetryPolicy:
     def from_env(cls) -> RetryPolicy:
         """Defaults, overridden by ONBOARD_SYNC_RETRY_BASE_SECONDS / ONBOARD_SYNC_MAX_ATTEMPTS."""
         policy = cls()
-        if os.environ.get("ONBOARD_SYNC_RETRY_BASE_SECONDS"):
-            policy.base_seconds = float(os.environ["ONBOARD_SYNC_RETRY_BASE_SECONDS"])
-            policy.cap_seconds = max(policy.base_seconds * 8, policy.base_seconds)
-        if os.environ.get("ONBOARD_SYNC_MAX_ATTEMPTS"):
-            policy.max_attempts = int(os.environ["ONBOARD_SYNC_MAX_ATTEMPTS"])
+        base = _env_number("ONBOARD_SYNC_RETRY_BASE_SECONDS", float, "a number of seconds >= 0 such as 0.5")
+        if base is not None:
+            policy.base_seconds = base
+            policy.cap_seconds = max(base * 8, base)
+        attempts = _env_number("ONBOARD_SYNC_MAX_ATTEMPTS", int, "a whole number >= 1 such as 6")
+        if attempts is not None:
+            if attempts < 1:
+                raise UsageError(f"environment variable ONBOARD_SYNC_MAX_ATTEMPTS={attempts}: expected >= 1")
+            policy.max_attempts = int(attempts)
         return policy
 
     def backoff(self, attempt: int) -> float:

@@ -38,6 +38,17 @@ class ConfigError(InputError):
     """A configuration file breaks its model: `file:line: key: expected ..., got ...`."""
 
 
+def read_text(path: Path) -> str:
+    """A configuration file's text; one that is not UTF-8 is a ConfigError naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        byte = error.object[error.start]
+        found = f"found byte 0x{byte:02X} (save it as UTF-8)"
+        raise ConfigError(f"{path}:{line}: expected UTF-8 text, {found}") from None
+
+
 def _compose(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """The parsed document and its node tree (the node tree knows each key's line)."""
     try:
@@ -110,7 +121,7 @@ def load_yaml(path: Path, model: type[Model]) -> Model:
     """A YAML file read into `model`; a missing file is a ConfigError naming it."""
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found")
-    return parse_yaml(path.read_text(), model, str(path))
+    return parse_yaml(read_text(path), model, str(path))
 
 
 def read_yaml(path: Path) -> Any:
@@ -118,12 +129,12 @@ def read_yaml(path: Path) -> Any:
     dbt's); a missing file or broken YAML is the same one-line ConfigError as everywhere."""
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found")
-    return _compose(path.read_text(), str(path))[0]
+    return _compose(read_text(path), str(path))[0]
 
 
 @cache
 def _project(path: Path) -> dict[str, Any]:
-    raw, _ = _compose(path.read_text(), str(path))
+    raw, _ = _compose(read_text(path), str(path))
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}:1: (document): expected a mapping")
     return raw
@@ -136,7 +147,7 @@ def dbt_vars(path: Path = DBT_PROJECT_FILE) -> dict[str, Any]:
 
 def dbt_vars_as(model: type[Model], path: Path = DBT_PROJECT_FILE) -> Model:
     """The vars a model declares, read from dbt_project.yml; keys the model lacks are ignored."""
-    raw, node = _compose(path.read_text(), str(path))
+    raw, node = _compose(read_text(path), str(path))
     variables = (raw or {}).get("vars") or {}
     wanted = {name: variables[name] for name in model.model_fields if name in variables}
     try:

@@ -86,7 +86,7 @@ def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
         raise UsageError(f"no warehouse at {target.duckdb_path}: run `onboard demo` or `onboard build`")
     schema = mart_schema(target)
     reporting = reporting_schema(schema)
-    with connect(target) as connection:
+    with connect(target, read_only=True) as connection:
         cursor = connection.cursor()
         existing = _existing_tables(cursor, (schema, reporting, VALIDATION_RUNS.schema, SYNC_RUNS.schema))
         missing = [

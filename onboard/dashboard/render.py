@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from onboard.core.errors import InputError
 from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
 from onboard.core.targets import Target
@@ -38,6 +39,33 @@ def warehouse_label(target: Target) -> str:
     return target.describe()
 
 
+def _prepare_folder(out: Path) -> None:
+    """Create out's folder before the warehouse is read, so an unusable --out fails first, in one line."""
+    if out.is_dir():
+        raise InputError(
+            f"cannot write {out}: it is a folder (name the HTML file, e.g. {out / 'dashboard.html'})"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"cannot write {out}: {_not_a_folder(out)} is not a folder") from None
+    except OSError as error:
+        raise InputError(f"cannot write {out}: {error.strerror or error}") from None
+
+
+def _not_a_folder(out: Path) -> Path:
+    """The first of out's ancestors that exists as something other than a folder."""
+    return next((p for p in reversed(out.parents) if p.exists() and not p.is_dir()), out.parent)
+
+
+def _write(out: Path, html: str) -> None:
+    """Write the page; a file that cannot be written (no permission, a full disk) is one line."""
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write {out}: {error.strerror or error}") from None
+
+
 def render_report(
     target: Target,
     out: Path,
@@ -48,8 +76,10 @@ def render_report(
     """Render the dashboard of target's marts to out (an HTML file that needs no network).
 
     settings default to dbt_project.yml's vars; generated_at to now (UTC). Raises
-    onboard.core.errors.UsageError when the warehouse or one of its marts is missing.
+    onboard.core.errors.UsageError when the warehouse or one of its marts is missing, InputError
+    when out cannot be written.
     """
+    _prepare_folder(out)
     settings = settings or load_settings()
     data = read_report_data(target, settings)
     customers = data.marts["onboarding_customers"]
@@ -63,8 +93,7 @@ def render_report(
         data.marts["path_metrics"], customers, data.marts["stall_alerts"], settings.activation_windows_days
     )
     panels = build_panels(data, settings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page_html(header, headline, panels), encoding="utf-8")
+    _write(out, page_html(header, headline, panels))
     result = ReportResult(
         path=out,
         charts=tuple(f"chart-{panel.key}" for panel in panels if panel.figure is not None),

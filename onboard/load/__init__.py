@@ -2,14 +2,15 @@
 
 Raw is raw (docs/definitions.md#raw-tables): every value is stored as text exactly as it came, and each row
 is stamped with `_loaded_at`. Only what cannot be read is refused (a missing file or column,
-an unreadable or empty file), before anything is written; all tables load in one
-transaction, so a refused load leaves the warehouse as it was. Bad values inside a readable
-file are kept and counted in the report; staging sets their rows aside with a reason.
+an unreadable or empty file, a CSV that is not UTF-8 text: csv_text.py), before anything is
+written; all tables load in one transaction, so a refused load leaves the warehouse as it was.
+Bad values inside a readable file are kept and counted in the report; staging sets their rows
+aside with a reason. An append of a file already loaded into its table is refused unless
+`allow_duplicate` (ledger.py): raw keeps every row, so its rows would count twice.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import shutil
 from collections.abc import Callable
@@ -33,6 +34,9 @@ from onboard.core.raw_tables import (
 from onboard.core.sql_literal import quote_literal
 from onboard.core.targets import Target
 from onboard.core.warehouse import connect
+from onboard.load import ledger
+from onboard.load.csv_text import check_utf8_and_hash, csv_header, delimiter_problem
+from onboard.load.ledger import LoadedFile
 
 COPY_BATCH_ROWS = 200_000
 
@@ -62,18 +66,6 @@ class SourceFile:
         )
 
 
-def csv_header(path: Path) -> list[str]:
-    """The column names in the first line of a CSV file."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        header = next(csv.reader(handle), [])
-    if not header:
-        raise InputError(f"{path}: empty file (expected a header and rows)")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise InputError(f"{path}: column {duplicated[0]} appears twice in the header")
-    return header
-
-
 @dataclass
 class TableLoad:
     """What one table received."""
@@ -83,6 +75,7 @@ class TableLoad:
     rows: int
     bad_values: dict[str, int] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
+    sha256: str = ""
 
 
 @dataclass
@@ -139,6 +132,12 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
     name = source.path.name
     if source.path.stat().st_size == 0:
         raise InputError(f"{source.path}: empty file (expected a header and rows)")
+    # CSV bytes are checked before DuckDB reads them (csv_text.py), header first; one pass hashes them
+    if source.fmt == "csv":
+        csv_header(source.path)
+        sha256 = check_utf8_and_hash(source.path)
+    else:
+        sha256 = ledger.file_sha256(source.path)
     try:
         columns = [row[0] for row in scratch.execute(f"describe select * from {source.reader}").fetchall()]
     except duckdb.Error as error:
@@ -146,7 +145,7 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
     expected = RAW_TABLES[source.table]
     missing = [column for column in expected if column not in columns]
     if missing:
-        raise InputError(f"{source.path}: missing column {missing[0]} (expected: {', '.join(expected)})")
+        raise InputError(_missing_column(source, columns, missing[0]))
     checks = [
         f"count(*) filter (where coalesce({c}, '') = '') as \"{c} missing\""
         for c in KEY_COLUMNS[source.table]
@@ -156,6 +155,8 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
         f'and try_cast({c} as timestamptz) is null) as "{c} not a timestamp"'
         for c in TIMESTAMP_COLUMNS[source.table]
     ]
+    # every column is read, as the load will: a Parquet string that is not UTF-8 is refused here
+    checks.append(f"max(length(concat({', '.join(expected)}))) as read_every_column")
     text_columns = ", ".join(f"cast({c} as varchar) as {c}" for c in expected)
     sql = f"select count(*) as rows, {', '.join(checks)} from (select {text_columns} from {source.reader})"
     try:
@@ -167,9 +168,19 @@ def inspect_source(scratch: duckdb.DuckDBPyConnection, source: SourceFile) -> Ta
     assert values is not None
     if values[0] == 0:
         raise InputError(f"{source.path}: empty file (a header but no rows)")
-    bad = {label: int(count) for label, count in zip(labels[1:], values[1:], strict=True) if count}
+    bad = {label: int(count) for label, count in zip(labels[1:-1], values[1:-1], strict=True) if count}
     extra = [column for column in columns if column not in expected]
-    return TableLoad(source.table, name, int(values[0]), bad, extra)
+    return TableLoad(source.table, name, int(values[0]), bad, extra, sha256)
+
+
+def _missing_column(source: SourceFile, columns: list[str], missing: str) -> str:
+    """Why a column is missing, when it can be told: another delimiter, or spaces or case in a name."""
+    expected = RAW_TABLES[source.table]
+    if source.fmt == "csv" and (problem := delimiter_problem(source.path, missing, expected)):
+        return problem
+    near = [column for column in columns if column.strip().lower() == missing]
+    found = f"the header has {near[0]!r}; " if near else ""
+    return f"{source.path}: missing column {missing} ({found}expected: {', '.join(expected)})"
 
 
 def _select_sql(source: SourceFile, loaded_at: datetime, stamp_type: str = "timestamp") -> str:
@@ -191,12 +202,15 @@ def _create_sql(schema: str, table: str) -> str:
     return f"create table if not exists {schema}.{table} ({columns}, {LOADED_AT_COLUMN} timestamp not null)"
 
 
-def _load_duckdb(target: Target, schema: str, sources: list[SourceFile], append: bool) -> datetime:
+def _load_duckdb(
+    target: Target, schema: str, sources: list[SourceFile], append: bool, files: list[LoadedFile], allow: bool
+) -> datetime:
     with connect(target) as connection:
         connection.execute("begin transaction")
         try:
             connection.execute(f"create schema if not exists {schema}")
             loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
+            ledger.check_and_record(connection, schema, files, loaded_at, append, allow)
             for source in sources:
                 table = f"{schema}.{source.table}"
                 connection.execute(_create_sql(schema, source.table))
@@ -235,12 +249,15 @@ def _load_postgres(
     append: bool,
     scratch: duckdb.DuckDBPyConnection,
     progress: Callable[[int], None] | None,
+    files: list[LoadedFile],
+    allow: bool,
 ) -> datetime:
     with connect(target) as connection:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"create schema if not exists {schema}")
                 loaded_at = _next_loaded_at(_latest_loaded_at(connection, schema, sources))
+                ledger.check_and_record(cursor, schema, files, loaded_at, append, allow)
                 for source in sources:
                     cursor.execute(_create_sql(schema, source.table))
                     if not append:
@@ -272,11 +289,25 @@ def _load_postgres(
 
 
 def _load_spark(
-    target: Target, schema: str, sources: list[SourceFile], append: bool, scratch: duckdb.DuckDBPyConnection
+    target: Target,
+    schema: str,
+    sources: list[SourceFile],
+    append: bool,
+    scratch: duckdb.DuckDBPyConnection,
+    files: list[LoadedFile],
+    allow: bool,
 ) -> datetime:
-    """Each table as one Parquet file written by DuckDB, published to Spark once all are written."""
+    """Each table as one Parquet file written by DuckDB, published to Spark once all are written.
+
+    The ledger (ledger.py) is checked before anything is written and replaced after the tables
+    are published, so a refused append leaves every file as it was.
+    """
     from onboard.load import spark_raw
 
+    ledger_file = ledger.parquet_ledger(target.spark_dir / schema)
+    if append and not allow:
+        recorded = ledger.read_parquet_ledger(scratch, ledger_file, [file.table for file in files])
+        ledger.refuse_repeats(schema, recorded, files)
     stamps = []
     for source in sources:
         folder = spark_raw.raw_dir(target, schema, source.table)
@@ -297,7 +328,11 @@ def _load_spark(
         select = _select_sql(source, loaded_at, "timestamptz")
         scratch.execute(f"copy ({select}) to {quote_literal(str(path))} (format parquet)")
         written[source.table] = path
+    new_ledger = incoming / ledger_file.name
+    ledger.write_parquet_ledger(scratch, ledger_file, new_ledger, files, loaded_at, append)
     spark_raw.publish_raw_tables(target, schema, written, append)
+    ledger_file.parent.mkdir(parents=True, exist_ok=True)
+    new_ledger.replace(ledger_file)
     shutil.rmtree(incoming, ignore_errors=True)
     return loaded_at
 
@@ -308,23 +343,34 @@ def load(
     append: bool = False,
     schema: str = "raw",
     progress: Callable[[int], None] | None = None,
+    allow_duplicate: bool = False,
 ) -> LoadReport:
-    """Load the raw files of directory into target's raw schema; all or nothing."""
+    """Load the raw files of directory into target's raw schema; all or nothing.
+
+    An append of a file whose content was loaded into its table before is refused unless
+    allow_duplicate (ledger.py): raw keeps every row, so it would be counted twice.
+    """
     sources, ignored = find_source_files(directory, append)
     scratch = duckdb.connect()
     scratch.execute("set TimeZone = 'UTC'")
     try:
         tables = [inspect_source(scratch, source) for source in sources]
+        files = [
+            LoadedFile(table.table, str(source.path.resolve()), table.sha256, table.rows)
+            for source, table in zip(sources, tables, strict=True)
+        ]
         if target.type == "duckdb":
-            loaded_at = _load_duckdb(target, schema, sources, append)
+            loaded_at = _load_duckdb(target, schema, sources, append, files, allow_duplicate)
             if progress:
                 progress(sum(t.rows for t in tables))
         elif target.type == "spark":
-            loaded_at = _load_spark(target, schema, sources, append, scratch)
+            loaded_at = _load_spark(target, schema, sources, append, scratch, files, allow_duplicate)
             if progress:
                 progress(sum(t.rows for t in tables))
         else:
-            loaded_at = _load_postgres(target, schema, sources, append, scratch, progress)
+            loaded_at = _load_postgres(
+                target, schema, sources, append, scratch, progress, files, allow_duplicate
+            )
     finally:
         scratch.close()
     return LoadReport(target.name, "append" if append else "replace", loaded_at, tables, ignored)

@@ -122,6 +122,10 @@ class AuthenticationError(UsageError):
     """The destination refused the credentials (401/403): the run stops."""
 
 
+class EndpointNotFoundError(UsageError):
+    """The destination has no such endpoint (404/405): its base URL is wrong, so the run stops."""
+
+
 class SetupNeededError(UsageError):
     """The destination lacks a property or option the mapping needs: the run stops before sending."""
 
@@ -184,12 +188,15 @@ class Plugin:
 
 
 def error_message(response: requests.Response) -> str:
-    """The message of an error answer (JSON `message`, else the body), shortened."""
+    """An error answer's message (JSON `message`, Customer.io's `meta.error`, else the body), shortened."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:500]
-    return str(body.get("message") or body)[:1000] if isinstance(body, dict) else str(body)[:1000]
+    if not isinstance(body, dict):
+        return str(body)[:1000]
+    meta = body.get("meta")
+    return str(body.get("message") or (isinstance(meta, dict) and meta.get("error")) or body)[:1000]
 
 
 def check_auth(response: requests.Response, name: str, variables: str) -> None:
@@ -197,4 +204,13 @@ def check_auth(response: requests.Response, name: str, variables: str) -> None:
     if response.status_code in (401, 403):
         raise AuthenticationError(
             f"{name} answered {response.status_code} ({error_message(response)[:200]}); check {variables}"
+        )
+
+
+def check_endpoint(response: requests.Response, name: str, path: str, variable: str) -> None:
+    """Stop on 404/405 from an endpoint every record goes through: the URL is wrong, not the records."""
+    if response.status_code in (404, 405):
+        raise EndpointNotFoundError(
+            f"{name} answered {response.status_code} for {path} ({error_message(response)[:200]}); "
+            f"check {variable}"
         )

@@ -6,7 +6,8 @@ over it is recorded as failed, never sent); attribute names are at most 150 byte
 values 1000 bytes (checked before sending, same way). A 2xx means accepted — except the
 items listed in its `errors` (by `batch_index`; Customer.io answers 207, and has been
 seen answering 200, with them). A 400 whose `errors` list items refuses those items;
-any other 400 refuses the batch. Suppression travels as attributes: the `/suppress`
+any other 400 refuses the batch. 401/403 (credentials) and 404/405 (CUSTOMERIO_TRACK_URL)
+stop the run: every record would fail alike. Suppression travels as attributes: the `/suppress`
 endpoint deletes the person and is never called.
 """
 
@@ -25,9 +26,10 @@ from sync.destinations.base import (
     DestinationConfig,
     Record,
     check_auth,
+    check_endpoint,
     error_message,
 )
-from sync.destinations.customerio.config import API_KEY_ENV, SITE_ID_ENV
+from sync.destinations.customerio.config import API_KEY_ENV, SITE_ID_ENV, URL_ENV
 
 BATCH_PATH = "/api/v2/batch"
 MAX_REQUEST_BYTES = 500_000
@@ -128,6 +130,7 @@ class CustomerIO:
     def _send(self, records: list[Record], outcome: BatchOutcome) -> None:
         response = self.client.request("POST", BATCH_PATH, {"batch": [item(r) for r in records]})
         check_auth(response, self.name, f"{SITE_ID_ENV} / {API_KEY_ENV}")
+        check_endpoint(response, self.name, BATCH_PATH, URL_ENV)
         status = response.status_code
         errors = _item_errors(response)
         accepted = 200 <= status < 300

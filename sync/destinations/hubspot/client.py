@@ -4,7 +4,8 @@ Each input carries `objectWriteTraceId` = its email, which is how HubSpot maps t
 of a 207 multi-status answer back to inputs (results are not in input order). HubSpot may
 instead refuse a whole batch with 400 for one bad input (an unknown enumeration option, a
 malformed value): the batch is then split in halves, as Census does, until the bad inputs
-are isolated and recorded, and the rest land. 401/403 stop the run (the token is wrong).
+are isolated and recorded, and the rest land. 401/403 stop the run (the token is wrong),
+as do 404/405 (HUBSPOT_BASE_URL is).
 Shapes: ../shared/api-specs/hubspot-crm-contacts-v3.json.
 """
 
@@ -20,10 +21,11 @@ from sync.destinations.base import (
     Record,
     SetupNeededError,
     check_auth,
+    check_endpoint,
     error_message,
 )
 from sync.destinations.hubspot import setup as properties
-from sync.destinations.hubspot.config import TOKEN_ENV, HubSpotConfig
+from sync.destinations.hubspot.config import TOKEN_ENV, URL_ENV, HubSpotConfig
 from sync.destinations.hubspot.rate_limit import wait_hint
 
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
@@ -71,6 +73,7 @@ class HubSpot:
         }
         response = self.client.request("POST", UPSERT_PATH, body)
         check_auth(response, self.name, TOKEN_ENV)
+        check_endpoint(response, self.name, UPSERT_PATH, URL_ENV)
         status = response.status_code
         if status in (200, 201, 207):
             answer = response.json()
