@@ -30,6 +30,15 @@ def test_build_exits_non_zero_when_dbt_fails(tmp_path: Path):
     assert result.returncode == 1
 
 
+def test_a_selection_that_matches_nothing_fails_instead_of_doing_nothing(tmp_path: Path):
+    result = run_onboard(
+        "build", "--select", "nosuchmodel", env={"ONBOARD_DUCKDB_PATH": str(tmp_path / "empty.duckdb")}
+    )
+    assert result.returncode == 2
+    assert "The selection criterion 'nosuchmodel' does not match any enabled nodes" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_unknown_command_is_a_usage_error():
     result = run_onboard("frobnicate")
     assert result.returncode == 2

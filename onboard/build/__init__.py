@@ -14,6 +14,7 @@ __all__ = ["WarehouseSummary", "build", "summarise"]
 #: unit tests that read a built table; the default selector (selectors.yml) leaves them out,
 #: and so must an explicit selection
 NEEDS_BUILT_MODEL = "tag:needs_built_model"
+NO_NODES_IS_AN_ERROR = '{"error": ["NoNodesForSelectionCriteria"]}'
 
 
 def build(
@@ -30,4 +31,6 @@ def build(
     if select or exclude:
         excluded = " ".join(filter(None, [exclude, NEEDS_BUILT_MODEL]))
         extra += ["--select", select or "fqn:*", "--exclude", excluded]
+        # a selection that matches nothing is a typo, not "nothing to do": dbt's warning, an error
+        extra += ["--warn-error-options", NO_NODES_IS_AN_ERROR]
     return run_dbt("build", target, variables, extra)
