@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,20 +75,26 @@ def _hold(path: Path, mode: str) -> subprocess.Popen[str]:
     return child
 
 
+@contextmanager
+def _held(path: Path, mode: str) -> Iterator[subprocess.Popen[str]]:
+    child = _hold(path, mode)
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.fixture
 def held_for_writing(warehouse: Path) -> Iterator[subprocess.Popen[str]]:
-    child = _hold(warehouse, "write")
-    yield child
-    child.kill()
-    child.wait()
+    with _held(warehouse, "write") as child:
+        yield child
 
 
 @pytest.fixture
 def held_for_reading(warehouse: Path) -> Iterator[subprocess.Popen[str]]:
-    child = _hold(warehouse, "read")
-    yield child
-    child.kill()
-    child.wait()
+    with _held(warehouse, "read") as child:
+        yield child
 
 
 def _lock_line(path: Path, pid: int) -> str:

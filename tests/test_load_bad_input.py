@@ -73,36 +73,18 @@ def _events_bytes() -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("content", "where"),
+    ("content", "problem"),
     [
         # Latin-1 'é' in a JSON text column: DuckDB used to fail mid-insert with a traceback
         (
             _events_bytes().replace(b"\xc3\xa9", b"\xe9"),
-            "line 2, column properties: expected UTF-8 text, found byte 0xE9",
+            "line 2, column properties: expected UTF-8 text, found byte 0xE9 (save the file as UTF-8)",
         ),
         # in the key column, on the third line
         (
             _events_bytes() + b"e\xff4,query_run,c1,u1,2026-03-02T10:00:00Z,,\r\n",
-            "line 3, column event_id: expected UTF-8 text, found byte 0xFF",
+            "line 3, column event_id: expected UTF-8 text, found byte 0xFF (save the file as UTF-8)",
         ),
-    ],
-)
-def test_a_byte_that_is_not_utf8_is_refused_naming_line_and_column(
-    loaded: Path, small_raw_dir: Path, content: bytes, where: str
-):
-    before = _everything(loaded)
-    path = small_raw_dir / "events.csv"
-    path.write_bytes(content)
-
-    result = _onboard_load(loaded, small_raw_dir)
-
-    _assert_refused(result, f"{path}: {where} (save the file as UTF-8)")
-    assert _everything(loaded) == before
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
         (
             ",".join(RAW_TABLES["events"]).encode("utf-16") + "\r\n".encode("utf-16-le"),
             "expected UTF-8 text; the file looks UTF-16-encoded (save it as CSV UTF-8)",
@@ -120,9 +102,9 @@ def test_a_byte_that_is_not_utf8_is_refused_naming_line_and_column(
             "line 1 (the header): expected UTF-8 text, found a NUL byte (a binary file?)",
         ),
     ],
-    ids=["utf-16", "gzip", "latin-1 header", "nul in header"],
+    ids=["latin-1 value", "bad byte in key", "utf-16", "gzip", "latin-1 header", "nul in header"],
 )
-def test_a_file_that_is_not_utf8_text_is_refused_by_name(
+def test_a_file_that_is_not_utf8_text_is_refused_naming_where(
     loaded: Path, small_raw_dir: Path, content: bytes, problem: str
 ):
     before = _everything(loaded)
