@@ -17,15 +17,30 @@
 {%- endmacro %}
 
 {#-
-    One raw copy as staging reads it: empty texts are null, the timestamps parsed (null when
-    they do not parse). Columns event_id, event_name, customer_id, user_id, occurred_at,
-    received_at, properties, read from the raw relation or alias `relation`.
+    An id as staging reads it: null when empty, only whitespace (space, tab, line breaks) or
+    the text `null` in any case, which exports write for a missing value; any other id
+    unchanged, surrounding spaces included (ids are matched byte for byte with the other
+    raw tables, which are not trimmed either).
+-#}
+{% macro product_event_id_text(text_expr) -%}
+    case
+        when lower(trim(translate({{ text_expr }}, chr(9) || chr(10) || chr(13), '   '))) in ('', 'null')
+            then null
+        else {{ text_expr }}
+    end
+{%- endmacro %}
+
+{#-
+    One raw copy as staging reads it: empty texts are null, customer_id and user_id null when
+    they hold no id (product_event_id_text), the timestamps parsed (null when they do not
+    parse). Columns event_id, event_name, customer_id, user_id, occurred_at, received_at,
+    properties, read from the raw relation or alias `relation`.
 -#}
 {% macro product_event_copy_columns(relation) -%}
     {{ relation }}.event_id,
     nullif({{ relation }}.event_name, '') as event_name,
-    nullif({{ relation }}.customer_id, '') as customer_id,
-    nullif({{ relation }}.user_id, '') as user_id,
+    {{ product_event_id_text(relation ~ '.customer_id') }} as customer_id,
+    {{ product_event_id_text(relation ~ '.user_id') }} as user_id,
     {{ try_cast_timestamp(relation ~ '.occurred_at') }} as occurred_at,
     {{ try_cast_timestamp(relation ~ '.received_at') }} as received_at,
     nullif({{ relation }}.properties, '') as properties
@@ -56,6 +71,14 @@
 {%- endmacro %}
 
 {#-
+    The earliest plausible occurred_at (var min_occurred_at, a UTC timestamp text): an event
+    dated before it comes from a broken clock or a default date (1900-01-01, 1970-01-01).
+-#}
+{% macro product_event_min_occurred_at() -%}
+    {{ try_cast_timestamp("'" ~ var('min_occurred_at') ~ "'") }}
+{%- endmacro %}
+
+{#-
     Why a kept copy cannot be used, the first reason that applies; null when it is usable.
     Reads the columns of product_event_copy_columns and `properties_object`
     (product_event_properties_object). A raw row without an event_id is `null_event_id`
@@ -65,6 +88,7 @@
     case
         when customer_id is null then 'null_customer_id'
         when occurred_at is null then 'null_occurred_at'
+        when occurred_at < {{ product_event_min_occurred_at() }} then 'implausible_occurred_at'
         when event_name is null or event_name not in ({{ tracking_plan_event_list() }})
             then 'unknown_event_name'
         when properties_object is null then 'invalid_properties'
@@ -79,7 +103,7 @@
     select
         cast(null as {{ dbt.type_string() }}) as event_id,
         nullif(event_name, '') as event_name,
-        nullif(customer_id, '') as customer_id,
+        {{ product_event_id_text('customer_id') }} as customer_id,
         occurred_at,
         nullif(properties, '') as properties,
         'null_event_id' as reason,

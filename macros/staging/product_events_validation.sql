@@ -8,8 +8,19 @@
     window ($since, $until] (DuckDB named parameters), judged over all its copies loaded up
     to $until; one text column per property of the plan that keeps a malformed value
     visible (a `json:<kind>` marker or the JSON literal) for GX's set and pattern checks;
-    how far occurred_at is ahead of received_at; and the daily counts of the volume check.
+    how far occurred_at is ahead of when the event was known (validation_hours_ahead); and
+    the daily counts of the volume check.
 -#}
+
+{#-
+    How many hours occurred_at is ahead of the earlier of received_at and the load of the copy
+    (columns occurred_at, received_at, loaded_at): a client whose clock runs ahead stamps both
+    occurred_at and received_at in the future, and the load is the one time that is surely
+    not. Null when occurred_at is null.
+-#}
+{% macro validation_hours_ahead() -%}
+    {{ hours_between('least(coalesce(received_at, loaded_at), loaded_at)', 'occurred_at') }}
+{%- endmacro %}
 
 {#-
     One property of a usable event as text for GX: null when absent, JSON null or an empty
@@ -68,7 +79,8 @@
       without an event_id. Columns: event_id, event_name, unusable_reason, hours_ahead and
       one per property of the plan;
     - volume: usable copies per event type and UTC day of occurred_at over every load up
-      to $until (future-dated ones, more than future_dated_hours ahead, left out), with
+      to $until (future-dated ones, more than future_dated_hours ahead of received_at or of
+      their load, left out), with
       whether the window holds rows of that day.
 
     every_load: the window holds every load of events (a first run), so every event_id is
@@ -79,6 +91,7 @@
     {%- set in_window = "_loaded_at > $since and _loaded_at <= $until" -%}
     {%- set copies = [
         'event_id', 'event_name', 'customer_id', 'user_id', 'occurred_at', 'received_at', 'properties',
+        'loaded_at',
     ] -%}
 
     {#- every raw copy of an event_id with a copy loaded in the window; read once per query,
@@ -94,7 +107,8 @@ arrived as (
 {% endif -%}
 candidates as {{ not_materialized() }} (
     select
-        {{ product_event_copy_columns('events') }}
+        {{ product_event_copy_columns('events') }},
+        events._loaded_at as loaded_at
     from {{ events }} as events
     where
         {{ product_event_has_id('events.event_id') }}
@@ -170,7 +184,7 @@ select
     event_name,
     unusable_reason,
     case
-        when unusable_reason is null then {{ hours_between('received_at', 'occurred_at') }}
+        when unusable_reason is null then {{ validation_hours_ahead() }}
     end as hours_ahead{{ validation_property_columns('properties_object', 'event_name') }}
 from classified
         {%- endset -%}
@@ -196,6 +210,7 @@ with
 copies as (
     select
         {{ product_event_copy_columns('events') }},
+        events._loaded_at as loaded_at,
         case when {{ in_window }} then 1 else 0 end as in_window
     from {{ events }} as events
     where {{ product_event_has_id('events.event_id') }} and events._loaded_at <= $until
@@ -223,7 +238,7 @@ select
 from classified
 where
     unusable_reason is null
-    and not coalesce({{ hours_between('received_at', 'occurred_at') }} > {{ future_dated_hours }}, false)
+    and not coalesce({{ validation_hours_ahead() }} > {{ future_dated_hours }}, false)
 group by event_name, cast(occurred_at as date)
     {%- endset -%}
 

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from onboard.core.raw_tables import UNUSABLE_REASONS
+from onboard.core.raw_tables import GENERATED_UNUSABLE_REASONS as UNUSABLE_REASONS
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.rows import TIME_NULL, EventRows
 from onboard.generate.text import DAY, HOUR, json_string, pick

@@ -58,7 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from onboard.core.raw_tables import UNUSABLE_REASONS
+from onboard.core.raw_tables import GENERATED_UNUSABLE_REASONS as UNUSABLE_REASONS
 from onboard.core.tracking_plan import TrackingPlan
 from onboard.generate.options import GenerateOptions
 from onboard.generate.vocabulary import TRACKS

@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from onboard.core.raw_tables import RAW_TABLES, UNUSABLE_REASONS
+from onboard.core.raw_tables import GENERATED_UNUSABLE_REASONS as UNUSABLE_REASONS
+from onboard.core.raw_tables import RAW_TABLES
 from onboard.generate.events import NULL_STRING, EventBatch
 from onboard.generate.text import concat, iso_seconds, json_integer, json_objects, padded
 from onboard.generate.vocabulary import BAD_TIMESTAMPS, UNKNOWN_EVENT_NAMES

@@ -2,18 +2,19 @@
 
 A tracking outage shows as a drop. For every complete day from the earliest day of the
 events loaded in the window to the day before the latest event (the latest day is still
-arriving), each event type's count of distinct event_ids is compared with the median of
-its counts over the previous `history_days` days (days without an event count as zero):
-below `drop_share` of the median is `volume.drop` (a warning by default), zero is
-`volume.zero` (blocking by default). Event types whose median is below
-`min_median_events` are not judged (too few to tell a drop from chance), and a day with
-fewer than `min_history_days` days of data before it is skipped with a note.
+arriving) and before the day of the latest load (later days have not happened yet), each
+event type's count of distinct event_ids is compared with the median of its counts over
+the previous `history_days` days (days without an event count as zero): below
+`drop_share` of the median is `volume.drop` (a warning by default), zero is `volume.zero`
+(blocking by default). Event types whose median is below `min_median_events` are not
+judged (too few to tell a drop from chance), and a day with fewer than `min_history_days`
+days of data before it is skipped with a note.
 
 Only usable copies count, as staging judges a copy (an event id, then no unusable reason:
 the same dbt macros, rendered in source.EventQueries.volume). Days are UTC days of
-occurred_at, read as staging reads it; future-dated events (a wrong client clock) are left
-out of the counts; the counts cover every load, not only the window, so a day is judged on
-everything that has arrived for it.
+occurred_at, read as staging reads it; future-dated events (a wrong client clock: ahead of
+received_at or of their load) are left out of the counts; the counts cover every load, not
+only the window, so a day is judged on everything that has arrived for it.
 """
 
 from __future__ import annotations
@@ -63,13 +64,20 @@ def check_volume(
     (event_name, day, distinct usable event_ids, whether the window holds rows of the day).
     """
     rows = db.rows(counts_sql, {"since": since, "until": until})
-    return judge(rows, event_names, config)
+    return judge(rows, event_names, config, until)
 
 
 def judge(
-    rows: list[tuple[str, date, int, int]], event_names: tuple[str, ...], config: ValidationConfig
+    rows: list[tuple[str, date, int, int]],
+    event_names: tuple[str, ...],
+    config: ValidationConfig,
+    until: datetime | None = None,
 ) -> VolumeResult:
-    """The volume verdicts from (event_name, day, events, in_window) rows."""
+    """The volume verdicts from (event_name, day, events, in_window) rows.
+
+    until: the latest load; the days from its day on are not complete (or have not happened:
+    an event dated there has a clock ahead), so none of them is judged.
+    """
     settings = config.volume
     result = VolumeResult({name: 0 for name in event_names}, [], [], [])
     window_days = [day for _, day, _, in_window in rows if in_window]
@@ -80,6 +88,8 @@ def judge(
         return result
     first_day = min(day for _, day in counts)
     last_complete = max(day for _, day in counts) - timedelta(days=1)
+    if until is not None:
+        last_complete = min(last_complete, until.date() - timedelta(days=1))
     start = max(
         min(_as_date(day) for day in window_days), first_day + timedelta(days=settings.min_history_days)
     )
