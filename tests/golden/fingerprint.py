@@ -43,6 +43,9 @@ AS_OF = "2026-03-16T12:00:00Z"
 
 # Not dbt's: the run logs of validation and sync hold run ids and wall-clock times.
 SKIPPED_SCHEMAS = frozenset({"sync", "validation", "information_schema", "pg_catalog"})
+# The loader's record of the files it loaded (onboard/load/ledger.py): their paths are this
+# run's throwaway folder, so, like the run logs, it is a record of the run, not an output.
+SKIPPED_RELATIONS = frozenset({("raw", "_loaded_files")})
 # The schema the marts land in (profiles.yml `schema: main`): a new relation there is an output.
 MARTS_SCHEMA = "main"
 # Columns holding the wall-clock time of `onboard load` (raw `_loaded_at` and what staging
@@ -171,7 +174,7 @@ def warehouse_fingerprints(path: Path) -> Fingerprints:
         return {
             f"relation:{schema}.{name}": relation_fingerprint(connection, schema, name)
             for schema, name in relations
-            if schema not in SKIPPED_SCHEMAS
+            if schema not in SKIPPED_SCHEMAS and (schema, name) not in SKIPPED_RELATIONS
         }
 
 
