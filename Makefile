@@ -39,7 +39,7 @@ lint: $(STAMP)  ## ruff, mypy, sqlfluff, and the import rule (core <- features <
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
 test: lint  ## every test: lint, then pytest (dbt builds on generated data included)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 bench: $(STAMP)  ## generate, load, validate, build, sync plan at 100k and 1M customers; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks pipeline

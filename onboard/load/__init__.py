@@ -6,7 +6,7 @@ an unreadable or empty file, a CSV that is not UTF-8 text: csv_text.py), before 
 written; all tables load in one transaction, so a refused load leaves the warehouse as it was.
 Bad values inside a readable file are kept and counted in the report; staging sets their rows
 aside with a reason. An append of a file already loaded into its table is refused unless
-`allow_duplicate` (ledger.py): raw keeps every row, so its rows would count twice.
+`allow_duplicate` (ledger.py): raw keeps every row it is given, so a repeat is a mistake to catch.
 """
 
 from __future__ import annotations
@@ -348,7 +348,7 @@ def load(
     """Load the raw files of directory into target's raw schema; all or nothing.
 
     An append of a file whose content was loaded into its table before is refused unless
-    allow_duplicate (ledger.py): raw keeps every row, so it would be counted twice.
+    allow_duplicate (ledger.py): raw keeps every row it is given, so a repeat is a mistake to catch.
     """
     sources, ignored = find_source_files(directory, append)
     scratch = duckdb.connect()
