@@ -175,3 +175,22 @@ def sync_both_to_fakes(target: Target, monkeypatch: pytest.MonkeyPatch) -> tuple
         assert sync_destination(target, "hubspot", force=True).run.sent == 0
         assert sync_destination(target, "customerio", force=True).run.sent == 0
         return dict(hubspot.contacts), dict(customerio.people)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A validated, built warehouse file, built once for the sync tests (test_sync, test_sync_failures)."""
+    from onboard.core.as_of import dbt_as_of
+    from onboard.generate import GenerateOptions, generate
+
+    from .test_sync import AS_OF, CUSTOMERS
+
+    root = tmp_path_factory.mktemp("sync_built")
+    generate(root / "raw", GenerateOptions(customers=CUSTOMERS, seed=23, as_of=AS_OF, fmt="parquet"))
+    env = {"ONBOARD_DUCKDB_PATH": str(root / "w.duckdb"), "ONBOARD_VALIDATION_RESULTS_DIR": str(root / "v")}
+    # the rules' unit tests run in test_pipeline: here only the models and their data tests
+    build = ("build", "--as-of", dbt_as_of(AS_OF), "--exclude", "test_type:unit")
+    for args in (("load", str(root / "raw")), ("validate",), build):
+        done = run_onboard(*args, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return root / "w.duckdb"

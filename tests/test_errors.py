@@ -54,7 +54,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "raw").mkdir()
     for table in generated.glob("*.parquet"):
         shutil.copy(table, folder / "raw" / table.name)
-    for step in (("load", str(folder / "raw")), ("build", "--as-of", AS_OF)):
+    for step in (("load", str(folder / "raw")), ("build", "--as-of", AS_OF, "--exclude", "test_type:unit")):
         done = run_onboard(*step, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
     return folder

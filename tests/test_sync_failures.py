@@ -19,7 +19,7 @@ from onboard.core.targets import Target
 
 from .conftest import PROJECT_DIR, query, run_onboard
 from .fakes import FakeCustomerIO, FakeHubSpot
-from .test_sync import AS_OF, CUSTOMERS, FAST_RETRIES, built, target  # noqa: F401  (fixtures)
+from .test_sync import AS_OF, CUSTOMERS, FAST_RETRIES, target  # noqa: F401  (fixtures)
 
 HUBSPOT_401 = (
     "hubspot answered 401 (The access token provided is invalid or expired.); check HUBSPOT_ACCESS_TOKEN"
