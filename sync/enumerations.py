@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from onboard.core.paths import DBT_PROJECT_FILE
-from onboard.core.project_config import SEEDS_DIR, ConfigModel, dbt_vars, dbt_vars_as, seed_column, validate
+from onboard.core.project_config import SEEDS_DIR, ConfigModel, dbt_vars_as, seed_column
 
 
 class PriorityBand(ConfigModel):
@@ -52,11 +52,7 @@ def enumeration_vars(
     overrides: Mapping[str, Any] | None = None, project_file: Path = DBT_PROJECT_FILE
 ) -> EnumerationVars:
     """The vars of dbt_project.yml, with `overrides` (what a build was given with --vars) over them."""
-    if not overrides:
-        return dbt_vars_as(EnumerationVars, project_file)
-    merged = {**dbt_vars(project_file), **overrides}
-    wanted = {name: merged[name] for name in EnumerationVars.model_fields if name in merged}
-    return validate(wanted, EnumerationVars, f"{project_file} vars with --vars overrides")
+    return dbt_vars_as(EnumerationVars, project_file, overrides)
 
 
 def checkpoint_states(variables: EnumerationVars) -> tuple[str, ...]:

@@ -145,10 +145,13 @@ def dbt_vars(path: Path = DBT_PROJECT_FILE) -> dict[str, Any]:
     return dict(_project(path).get("vars") or {})
 
 
-def dbt_vars_as(model: type[Model], path: Path = DBT_PROJECT_FILE) -> Model:
-    """The vars a model declares, read from dbt_project.yml; keys the model lacks are ignored."""
+def dbt_vars_as(
+    model: type[Model], path: Path = DBT_PROJECT_FILE, overrides: Mapping[str, Any] | None = None
+) -> Model:
+    """The vars a model declares, read from dbt_project.yml with `overrides` (what a build is given
+    with --vars) over them; keys the model lacks are ignored."""
     raw, node = _compose(read_text(path), str(path))
-    variables = (raw or {}).get("vars") or {}
+    variables = {**((raw or {}).get("vars") or {}), **(overrides or {})}
     wanted = {name: variables[name] for name in model.model_fields if name in variables}
     try:
         return model.model_validate(wanted)
