@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+from typer.core import TyperGroup
 
 from onboard import orchestrate
 from onboard.core.as_of import parse_as_of
@@ -31,14 +32,70 @@ from onboard.core.logs import configure_logging
 from onboard.core.targets import resolve_target
 from onboard.core.warehouse import check_environment, lock_problem
 
+#: what an interrupted command leaves behind, and that re-running it is safe (docs/definitions.md#interrupted)
+INTERRUPTED: dict[str, str] = {
+    "generate": "files it had begun may be partial; re-running the same command rewrites them",
+    "load": "the load was rolled back (one transaction): the warehouse is as it was; "
+    "it is safe to re-run the same command",
+    "build": "models dbt had finished are replaced whole, the others are as they were; "
+    "re-run the same command to finish",
+    "validate": "the run was not recorded, so the next `onboard validate` checks the same rows; "
+    "it is safe to re-run",
+    "sync": "the batches the destination acknowledged are recorded; re-running the same command "
+    "sends only the rest",
+    "run": "each step keeps only what it finished (a recorded validation, whole models, acknowledged "
+    "sync batches); re-run the same command to finish",
+    "demo": "re-run the same command: it generates, loads and builds again from the start",
+    "alerts": "alerts already posted are logged and not posted again (the one being posted may "
+    "repeat); re-run the same command",
+}
+INTERRUPTED_DEFAULT = "re-run the same command to finish"
+
+
+class Interrupted(Exception):
+    """Ctrl-C (or SIGINT) during `command`: main() says what state things are in, exit 130."""
+
+    def __init__(self, command: str | None) -> None:
+        super().__init__(command)
+        self.command = command
+
+    def message(self) -> str:
+        return f"interrupted; {INTERRUPTED.get(self.command or '', INTERRUPTED_DEFAULT)}"
+
+
+def _is_interrupt(error: BaseException) -> bool:
+    """Whether error is Ctrl-C as a library reports it: DuckDB turns SIGINT into its own errors."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(error, duckdb.InterruptException):
+        return True
+    # DuckDB's Python client: a SIGINT during a query is RuntimeError("Query interrupted")
+    return type(error) is RuntimeError and str(error) == "Query interrupted"
+
+
+class InterruptibleGroup(TyperGroup):
+    """Typer turns Ctrl-C into a silent exit 130: raise it as Interrupted, naming the command."""
+
+    def invoke(self, ctx: Any) -> Any:  # ctx: the vendored click Context typer passes
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as interrupt:
+            raise Interrupted(ctx.invoked_subcommand) from interrupt
+        except Exception as error:
+            if _is_interrupt(error) or (error.__cause__ is not None and _is_interrupt(error.__cause__)):
+                raise Interrupted(ctx.invoked_subcommand) from error
+            raise
+
+
 app = typer.Typer(
     name="onboard",
+    cls=InterruptibleGroup,
     help="onboarding-paths: raw product events -> validated, modelled onboarding actions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True, soft_wrap=True)
+result_console = Console(soft_wrap=True)
 
 TargetOption = Annotated[
     str | None,
@@ -92,7 +149,18 @@ class RichReporter:
             yield advance
 
 
+class ResultReporter(RichReporter):
+    """A command's result (the build's summary) on stdout, apart from dbt's output and the logs."""
+
+    def line(self, text: str) -> None:
+        result_console.print(text, markup=False, highlight=False)
+
+    def rule(self, title: str) -> None:
+        result_console.rule(title)
+
+
 OUT = RichReporter()
+RESULT = ResultReporter()
 
 
 def _exit(code: int) -> None:
@@ -129,6 +197,14 @@ def generate(
         typer.Option("--break", help="FIELD:SHARE, e.g. plan_tier:0.3 drops plan_tier from 30% of signups."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    lifts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lift",
+            help="EXPERIMENT:ARM:DELTA, e.g. global_holdout:automated:+0.08 raises that arm's 14-day "
+            "activation probability by 0.08 (the experiment comes from var experiments).",
+        ),
+    ] = None,
 ) -> None:
     """Write realistic raw tables (docs/definitions.md#raw-tables) plus a manifest of the defects injected."""
     orchestrate.generate(
@@ -139,6 +215,7 @@ def generate(
         as_of=parse_as_of(as_of) if as_of else None,
         breaks=breaks,
         fmt=fmt,
+        lifts=lifts,
     )
 
 
@@ -171,8 +248,9 @@ def build(
     ] = None,
     target: TargetOption = None,
 ) -> None:
-    """Run `dbt build` (models, seeds, data and unit tests) as of an instant."""
+    """Run `dbt build` (models, seeds, data and unit tests) as of an instant; a summary on stdout."""
     orchestrate.build(
+        RESULT,
         resolve_target(target),
         parse_as_of(as_of) if as_of else None,
         full_refresh=full_refresh,
@@ -189,7 +267,11 @@ def demo(
     target: TargetOption = None,
 ) -> None:
     """Generate demo data, load it, validate it, build the project, and summarise."""
-    _exit(orchestrate.demo(OUT, resolve_target(target), customers=customers, seed=seed, data_dir=data_dir))
+    _exit(
+        orchestrate.demo(
+            OUT, resolve_target(target), customers=customers, seed=seed, data_dir=data_dir, summary=RESULT
+        )
+    )
 
 
 @app.command()
@@ -277,6 +359,20 @@ def run(
 
 
 @app.command()
+def experiments(
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="Read out this experiment only (default: every one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the readout as JSON on stdout.")] = False,
+    target: TargetOption = None,
+) -> None:
+    """Read out the experiments of var experiments: lift per arm, SRM check, verdict, ROI estimate."""
+    text = orchestrate.experiments(OUT, resolve_target(target), only=experiment, as_json=as_json)
+    if text is not None:
+        typer.echo(text)
+
+
+@app.command()
 def alerts(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the messages; post and record nothing.")
@@ -349,8 +445,13 @@ def main() -> None:
         app()
     except orchestrate.StepFailedError as error:
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        console.print("onboard: aborted")
+    except Interrupted as interrupt:
+        if _debug:
+            traceback.print_exc()
+        console.print(f"onboard: {interrupt.message()}", markup=False, highlight=False)
+        sys.exit(130)
+    except KeyboardInterrupt:  # before a command started (while reading the arguments)
+        console.print(f"onboard: interrupted; {INTERRUPTED_DEFAULT}", markup=False, highlight=False)
         sys.exit(130)
     except Exception as error:
         if _debug:

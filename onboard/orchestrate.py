@@ -9,11 +9,11 @@ gate, for one, is handed to the sync here (features never import one another).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from onboard import build as building
 from onboard.core.as_of import now_to_the_hour
@@ -27,6 +27,29 @@ from onboard.validate import runs as validation_runs
 Advance = Callable[[int, int | None], None]
 
 DASHBOARD_FILE = Path("results/dashboard.html")
+#: the demo's known effect: the automated arm of its global holdout activates 15 points more in 14 days
+#: (large enough for its 5 % holdout of 5,000 customers to detect: the MDD is about 9.5 points)
+DEMO_LIFT = "global_holdout:automated:+0.15"
+
+
+def demo_experiments(as_of: datetime) -> dict[str, Any]:
+    """The vars the demo builds with over dbt_project.yml's: a global holdout (5 % withheld, 95 %
+    automated) that starts a year before the demo data, so every generated customer is in it."""
+    return {
+        "experiments": [
+            {
+                "name": "global_holdout",
+                "starts_at": f"{as_of - timedelta(days=365):%Y-%m-%d}",
+                "ends_at": None,
+                "control": "holdout",
+                "arms": [
+                    {"name": "holdout", "weight": 0.05, "holdout": True},
+                    {"name": "automated", "weight": 0.95},
+                ],
+                "min_customers_per_arm": 100,
+            }
+        ]
+    }
 
 
 class Reporter(Protocol):
@@ -56,9 +79,13 @@ def generate(
     as_of: datetime | None,
     breaks: list[str] | None,
     fmt: str,
+    lifts: list[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> None:
-    """Realistic raw tables plus a manifest of the defects injected."""
-    from onboard.generate import GenerateOptions, parse_break
+    """Realistic raw tables plus a manifest of the defects injected (and of the --lift effects:
+    the experiments come from var experiments, with `overrides` over dbt_project.yml's)."""
+    from onboard.core.project_config import read_experiments
+    from onboard.generate import GenerateOptions, parse_break, parse_lift
     from onboard.generate import generate as run_generate
 
     if fmt not in ("parquet", "csv"):
@@ -70,6 +97,8 @@ def generate(
         as_of=as_of or now_to_the_hour(),
         fmt=file_format,
         breaks=tuple(parse_break(text) for text in breaks or ()),
+        lifts=tuple(parse_lift(text) for text in lifts or ()),
+        experiments=tuple(read_experiments(overrides=overrides)) if lifts else (),
     )
     with out.progress("generate customers", customers) as advance:
         done = 0
@@ -88,6 +117,11 @@ def generate(
         f"duplicates {events['duplicate_rows']:,}); "
         f"manifest: {out_dir / 'manifest.json'}"
     )
+    for lift in manifest["lifts"]:
+        out.line(
+            f"  lift {lift['experiment']}:{lift['arm']} {lift['delta']:+g} on 14-day activation: "
+            f"{lift['changed']:,} of {lift['customers']:,} customers in the arm changed"
+        )
 
 
 def load(
@@ -144,23 +178,33 @@ def accept_validation(out: Reporter, target: Target, run_id: str, by: str | None
 
 
 def build(
+    out: Reporter,
     target: Target,
     as_of: datetime | None,
     *,
     full_refresh: bool = False,
     select: str | None = None,
     exclude: str | None = None,
+    summary: bool = True,
+    overrides: Mapping[str, Any] | None = None,
 ) -> None:
-    """`dbt build` as of an instant; dbt prints its own failures, so a failure is only an exit code.
+    """`dbt build` as of an instant (default: now), then its summary on `out` (build_summary).
 
-    A DuckDB file another process holds is one line first: dbt's own lock error is a page of log.
-    One taken while dbt ran is named after dbt's output, as the last line.
+    dbt runs quietly and prints its own failures, so a failure is only an exit code. A
+    DuckDB file another process holds is one line first: dbt's own lock error is a page of
+    log. One taken while dbt ran is named after dbt's output, as the last line.
     """
     check_writable(target)
-    code = building.build(target, as_of, full_refresh=full_refresh, select=select, exclude=exclude)
+    as_of = as_of or datetime.now(UTC).replace(microsecond=0)
+    code = building.build(
+        target, as_of, full_refresh=full_refresh, select=select, exclude=exclude, overrides=overrides
+    )
     if code:
         check_writable(target)
         raise StepFailedError(code)
+    if summary:
+        for text in build_summary(target, as_of):
+            out.line(text)
 
 
 def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool, setup: bool) -> int:
@@ -209,6 +253,27 @@ def sync(out: Reporter, target: Target, what: str, *, dry_run: bool, force: bool
     return code
 
 
+def experiments(
+    out: Reporter,
+    target: Target,
+    *,
+    only: str | None = None,
+    as_json: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The experiments' readout (docs/definitions.md#experiments-readout): computed, written to
+    experiments.experiment_results / experiment_roi, and printed; the JSON text when as_json."""
+    from onboard.experiments import run_readout, summary_lines, to_json
+
+    result = run_readout(target, only=only, overrides=overrides)
+    log("experiments.done", experiments=len(result.designs), rows=len(result.results))
+    if as_json:
+        return to_json(result)
+    for text in summary_lines(result):
+        out.line(text)
+    return None
+
+
 def sync_status(out: Reporter, target: Target) -> None:
     """The last runs of each destination and the records waiting for a retry."""
     from sync.status import status_lines
@@ -239,21 +304,48 @@ def dashboard(out: Reporter, target: Target, path: Path) -> Path:
     return result.path
 
 
-def demo(out: Reporter, target: Target, *, customers: int, seed: int, data_dir: Path) -> int:
-    """Generate demo data, load, validate, build as of this hour, summarise, dashboard, sync dry run."""
+def demo(
+    out: Reporter,
+    target: Target,
+    *,
+    customers: int,
+    seed: int,
+    data_dir: Path,
+    summary: Reporter | None = None,
+) -> int:
+    """Generate demo data, load, validate, build as of this hour, summarise, dashboard, sync dry run.
+
+    The summary (what was built, the dashboard, what to try next) goes to `summary` (default: out).
+    """
     as_of = now_to_the_hour()
-    generate(out, data_dir, customers=customers, seed=seed, as_of=as_of, breaks=None, fmt="parquet")
+    # a global holdout through vars given to the build (dbt_project.yml's defaults unchanged),
+    # and data generated with a known lift of its automated arm
+    overrides = demo_experiments(as_of)
+    generate(
+        out,
+        data_dir,
+        customers=customers,
+        seed=seed,
+        as_of=as_of,
+        breaks=None,
+        fmt="parquet",
+        lifts=[DEMO_LIFT],
+        overrides=overrides,
+    )
     load(out, data_dir, target, append=False)
     validate(out, target)
-    build(target, as_of, full_refresh=True)
-    out.rule("onboarding-paths demo")
-    for text in _summary(target, as_of):
-        out.line(text)
+    build(out, target, as_of, full_refresh=True, summary=False, overrides=overrides)
+    result = summary or out
+    result.rule("onboarding-paths demo")
+    for text in build_summary(target, as_of):
+        result.line(text)
+    result.rule(f"experiments: a global holdout, generated with a known lift ({DEMO_LIFT})")
+    experiments(result, target, overrides=overrides)
     from onboard.dashboard import render_report
 
     page = render_report(target, DASHBOARD_FILE)
-    out.line(f"dashboard        {page.path} (open it in a browser; works offline)")
-    out.line(
+    result.line(f"dashboard        {page.path} (open it in a browser; works offline)")
+    result.line(
         f"next             .venv/bin/onboard build --as-of {as_of - timedelta(days=7):%Y-%m-%dT%H:%M:%SZ} "
         "(replay a week ago); .venv/bin/onboard sync status; .venv/bin/onboard --help"
     )
@@ -261,7 +353,9 @@ def demo(out: Reporter, target: Target, *, customers: int, seed: int, data_dir: 
     return sync(out, target, "all", dry_run=True, force=False, setup=False)
 
 
-def _summary(target: Target, as_of: datetime) -> Iterator[str]:
+def build_summary(target: Target, as_of: datetime) -> Iterator[str]:
+    """What a build made, as `onboard build` and the demo print it; a warning when the marts are
+    empty because as_of is before every event (docs/definitions.md#as-of-before-data)."""
     summary = building.summarise(target)
     reasons = ", ".join(f"{reason} {count:,}" for reason, count in summary.unusable_by_reason.items())
     yield f"as of            {as_of:%Y-%m-%d %H:%M} UTC"
@@ -270,10 +364,14 @@ def _summary(target: Target, as_of: datetime) -> Iterator[str]:
     yield f"unusable events  {summary.unusable_events:,} ({reasons}) -> stg_product__events_unusable"
     yield f"warehouse        {target.describe()}"
     yield "marts            main.onboarding_customers, stall_alerts, path_metrics, cohort_routing_report, ..."
+    problem = summary.as_of_problem(as_of)
+    if problem:
+        yield f"warning          {problem}"
 
 
 def daily_run(out: Reporter, target: Target, *, as_of: datetime | None, dry_run: bool, force: bool) -> int:
-    """The daily job: validate the new raw rows, build, then sync every destination."""
+    """The daily job: validate the new raw rows, build, read the experiments, then sync every destination."""
     validate(out, target)
-    build(target, as_of)
+    build(out, target, as_of)
+    experiments(out, target)
     return sync(out, target, "all", dry_run=dry_run, force=force, setup=False)

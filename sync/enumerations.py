@@ -36,8 +36,8 @@ class EnumerationVars(ConfigModel):
     plan_tiers: tuple[str, ...]
     #: from the most confident; int_customers_routed unpacks exactly three
     routing_confidences: tuple[str, str, str]
-    #: in the order int_customers_suppressed checks them; it unpacks exactly six
-    suppression_reasons: tuple[str, str, str, str, str, str]
+    #: in the order int_customers_suppressed checks them; it unpacks exactly seven
+    suppression_reasons: tuple[str, str, str, str, str, str, str]
     risk_action_thresholds: dict[str, float]
     default_risk_action: str
     all_milestones_action: str

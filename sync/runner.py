@@ -18,7 +18,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from onboard.core.db import Database, database
@@ -48,6 +48,8 @@ RESULTS_DIR = Path(os.environ.get("ONBOARD_SYNC_RESULTS_DIR", PROJECT_DIR / "res
 Progress = Callable[[int, int], None]
 #: the column every synced model carries: the as_of it was built for (the stale-marts guard reads it)
 AS_OF_COLUMN = "as_of"
+#: the one-row model every build writes: the as_of of the marts, even empty ones
+BUILD_AS_OF = "build_as_of"
 
 
 class SyncRefusedError(OnboardError):
@@ -76,13 +78,31 @@ def open_destination(config: DestinationConfig) -> Destination:
     return plugin(config.name).open(config)
 
 
+def build_as_of(db: Database) -> datetime | None:
+    """The as_of of the latest build (model BUILD_AS_OF, one row), None before any build writes it.
+
+    An empty mart carries no as_of of its own (docs/definitions.md#build-as-of).
+    """
+    schema = db.target.settings["schema"]
+    if not db.table_exists(schema, BUILD_AS_OF):
+        return None
+    value = db.value(f"select max({AS_OF_COLUMN}) from {schema}.{BUILD_AS_OF}")
+    return value if isinstance(value, datetime) else None
+
+
 def check_as_of(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
-    """Refuse marts built for an as_of older than max_as_of_age_hours."""
+    """Refuse marts built for an as_of older than max_as_of_age_hours.
+
+    The as_of is the synced model's own; an empty model has none, so the build's (build_as_of):
+    marts built as of a time before every event are a replay too.
+    """
     relation = model_relation(db, destination)
     if not db.table_exists(db.target.settings["schema"], destination.model):
         raise SyncRefusedError(f"model {relation} not found: run `onboard build` first")
     check_columns(db, destination, config)
     as_of = db.value(f"select max({AS_OF_COLUMN}) from {relation}")
+    if as_of is None:
+        as_of = build_as_of(db)
     if as_of is None:
         return
     age = utc_now() - as_of
@@ -140,15 +160,10 @@ def write_plan_file(db: Database, plan: Plan, run_id: str, folder: Path) -> Path
     return path
 
 
-def check_columns(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
-    """Refuse a mapping that names a column the model lacks, as one line naming the key of mappings.yml.
-
-    The configuration cannot know the model's columns; without this check the first query of the
-    plan would fail with the database's own error.
-    """
-    relation = model_relation(db, destination)
+def model_columns(db: Database, destination: DestinationConfig) -> list[str]:
+    """The columns of the destination's model as built, in order (none when it is not built)."""
     schema, model = db.target.settings["schema"], destination.model
-    held = [
+    return [
         str(name)
         for (name,) in db.rows(
             "select column_name from information_schema.columns "
@@ -156,6 +171,16 @@ def check_columns(db: Database, destination: DestinationConfig, config: SyncConf
             [schema, model],
         )
     ]
+
+
+def check_columns(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:
+    """Refuse a mapping that names a column the model lacks, as one line naming the key of mappings.yml.
+
+    The configuration cannot know the model's columns; without this check the first query of the
+    plan would fail with the database's own error.
+    """
+    relation = model_relation(db, destination)
+    held = model_columns(db, destination)
     if not held:
         return
     where = ("destinations", destination.name)
@@ -226,6 +251,8 @@ def _run(
     warnings: list[str] = []
     with database(target) as db:
         ensure_tables(db)
+        # the columns a build adds by prefix (one per experiment: sync/mappings.yml column_prefixes)
+        destination = destination.with_columns(model_columns(db, destination))
         check_as_of(db, destination, config)
         if dry_run:
             problem = gate.problem(db)

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import run_onboard
 
-COMMANDS = ["generate", "load", "build", "demo", "validate", "report", "sync", "run", "alerts"]
+COMMANDS = ["generate", "load", "build", "demo", "validate", "report", "sync", "run", "alerts", "experiments"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -57,6 +57,7 @@ SETTINGS = ReportSettings(
     stall_threshold_hours=48,
     checkpoint_day=14,
     risk_window_days=60,
+    expansion_window_days=60,
     checkpoint_states=("onboarding", "activated", "recovery", "win_back", "exited"),
     risk_action_thresholds={"emergency_outreach": 0.7, "automated_nudge": 0.4},
     default_risk_action="normal_onboarding",
@@ -90,6 +91,7 @@ vars:
   stall_threshold_hours: 24
   checkpoint_day: 21
   risk_window_days: 90
+  expansion_window_days: 45
   checkpoint_states: [new, done, retry, lost, gone]
   risk_action_thresholds: {call: 0.5}
   default_risk_action: wait
@@ -107,6 +109,7 @@ def test_settings_are_read_from_the_dbt_vars(tmp_path: Path):
         stall_threshold_hours=24,
         checkpoint_day=21,
         risk_window_days=90,
+        expansion_window_days=45,
         checkpoint_states=("new", "done", "retry", "lost", "gone"),
         risk_action_thresholds={"call": 0.5},
         default_risk_action="wait",
@@ -252,6 +255,61 @@ def test_time_to_value_is_one_row_per_track_and_statistic_without_empty_tracks()
         ("all", "p75", 22.0),
         ("standard", "p90", 30.0),
         ("all", "p90", 33.0),
+    ]
+
+
+def test_funnel_velocity_and_expansion_frames_keep_the_marts_figures_in_order():
+    funnel = pd.DataFrame(
+        {
+            "track": ["all", "all", "standard", "standard", "self_serve", "self_serve"],
+            "milestone": ["a", "b"] * 3,
+            "step": [1, 2] * 3,
+            "customers": [4, 4, 4, 4, 0, 0],
+            "reached": [3, 1, 3, 1, 0, 0],
+            "reach_rate": [0.75, 0.25, 0.75, 0.25, None, None],
+            "median_hours_from_previous_step": [None, 12.5, None, 12.5, None, None],
+            "reached_previous_step": [None, 3, None, 3, None, 0],
+            "drop_off_from_previous_step": [None, 2 / 3, None, 2 / 3, None, None],
+        }
+    )
+    steps = shape.milestone_funnel(funnel, SETTINGS.tracks)
+    assert steps[["track", "milestone", "reach_rate"]].values.tolist() == [
+        ["standard", "a", 0.75],
+        ["standard", "b", 0.25],
+        ["all", "a", 0.75],
+        ["all", "b", 0.25],
+    ]
+    assert steps["hours_from_previous"].tolist()[1] == 12.5
+
+    velocity = pd.DataFrame(
+        {
+            "signup_cohort_week": [date(2026, 3, 9), date(2026, 3, 2), date(2026, 3, 2)],
+            "track": ["all", "all", "standard"],
+            "matured_14d": [0, 5, 5],
+            "milestones_within_14d_mean": [None, 1.6, 1.6],
+        }
+    )
+    means = shape.adoption_velocity(velocity, SETTINGS.tracks, 14)
+    assert means[["track", "matured", "mean"]].values.tolist() == [["standard", 5, 1.6], ["all", 5, 1.6]]
+
+    expansion = pd.DataFrame(
+        {
+            "track": ["all", "all", "standard"],
+            "score_band": ["high", "critical", "critical"],
+            "band_order": [2, 1, 1],
+            "min_score": [20, 0, 0],
+            "customers": [0, 10, 10],
+            "expanded": [0, 1, 1],
+            "expansion_rate": [None, 0.1, 0.1],
+            "contracted_rate": [None, 0.0, 0.0],
+            "churned_rate": [None, 0.3, 0.3],
+        }
+    )
+    bands = shape.score_vs_expansion(expansion)
+    assert bands[["score_band", "rate", "value", "customers"]].values.tolist() == [
+        ["critical", "expanded", 0.1, 10],
+        ["critical", "contracted", 0.0, 10],
+        ["critical", "churned", 0.3, 10],
     ]
 
 
@@ -453,8 +511,13 @@ def test_an_empty_warehouse_gets_a_sentence_instead_of_each_chart():
         ("risk-actions", None, "No customer has a churn-risk score."),
         ("routing-accuracy", None, "No routing audit counted yet."),
     ]
+    assert [(panel.key, panel.message) for panel in panels[7:10]] == [
+        ("adoption-velocity", "No customer is 14 days old yet."),
+        ("milestone-funnel", "No customers yet."),
+        ("score-vs-expansion", "No customer is 60 days old yet."),
+    ]
     empty_runs = ReportData(marts, validation_runs=pd.DataFrame(), sync_runs=pd.DataFrame())
-    assert [panel.message for panel in build_panels(empty_runs, SETTINGS)[7:]] == [
+    assert [panel.message for panel in build_panels(empty_runs, SETTINGS)[10:]] == [
         "validation.validation_runs holds no run yet.",
         "sync.sync_runs holds no run yet.",
     ]
@@ -551,6 +614,9 @@ def test_report_reads_every_mart_and_both_run_logs(report: ReportResult, with_ru
         "stall_alerts": count("main.stall_alerts"),
         "routing_accuracy": count("main.routing_accuracy"),
         "activation_by_cohort": count("main_reporting.activation_by_cohort"),
+        "milestone_funnel": 4 * 5,
+        "adoption_velocity": count("main.adoption_velocity"),
+        "score_vs_expansion": 4 * 4,
         "validation.validation_runs": 3,
         "sync.sync_runs": 3,
     }
@@ -562,10 +628,13 @@ def test_report_reads_every_mart_and_both_run_logs(report: ReportResult, with_ru
         "chart-stall-alerts",
         "chart-risk-actions",
         "chart-routing-accuracy",
+        "chart-adoption-velocity",
+        "chart-milestone-funnel",
+        "chart-score-vs-expansion",
         "chart-validation-runs",
         "chart-sync-runs",
     )
-    assert report.messages == ()
+    assert report.messages == ("experiments",)  # no experiment readout in this warehouse
 
 
 @pytest.mark.slow
@@ -599,8 +668,8 @@ def test_the_dashboards_activation_rates_match_the_cohort_report(built: Target):
 @pytest.mark.slow
 def test_missing_run_logs_are_said_in_a_sentence(built: Target, tmp_path: Path):
     result = render_report(built, tmp_path / "r.html", settings=SETTINGS, generated_at=GENERATED_AT)
-    assert result.messages == ("validation-runs", "sync-runs")
-    assert len(result.charts) == 7
+    assert result.messages == ("validation-runs", "sync-runs", "experiments")
+    assert len(result.charts) == 10
     assert "validation.validation_runs" not in result.rows_read
     html = result.path.read_text(encoding="utf-8")
     assert (
@@ -634,7 +703,7 @@ def test_postgresql_gives_the_report_the_same_marts(raw_dir: Path, built: Target
         on_postgres = read_report_data(box.target(), SETTINGS).marts
         result = render_report(box.target(), tmp_path / "pg.html", settings=SETTINGS)
     on_duckdb = read_report_data(built, SETTINGS).marts
-    assert len(result.charts) == 7
+    assert len(result.charts) == 10
     for name, frame in on_duckdb.items():
         pd.testing.assert_frame_equal(
             _sorted(on_postgres[name]), _sorted(frame), check_dtype=False, rtol=1e-9, obj=name

@@ -25,6 +25,7 @@ FEATURES = (
     "onboard.build",
     "onboard.dashboard",
     "onboard.alerts",
+    "onboard.experiments",
     "sync",
 )
 

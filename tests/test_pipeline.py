@@ -203,6 +203,9 @@ MARTS = (
     "cohort_routing_report",
     "routing_accuracy",
     "path_metrics",
+    "milestone_funnel",
+    "adoption_velocity",
+    "score_vs_expansion",
     "crm_contacts",
     "esp_people",
 )

@@ -548,7 +548,15 @@ def test_cli_exit_codes_missing_credentials_and_plain_http(target):
 #: every var naming a coded column's values, renamed (and one more recovery cycle)
 RENAMED_VARS = {
     "routing_confidences": ["certain", "likely", "unsure"],
-    "suppression_reasons": ["removed", "cancelled", "opted_out", "unpaid", "trial_over", "converted"],
+    "suppression_reasons": [
+        "removed",
+        "cancelled",
+        "opted_out",
+        "unpaid",
+        "trial_over",
+        "withheld",
+        "converted",
+    ],
     "default_risk_action": "keep_onboarding",
     "checkpoint_states": ["new", "converted", "rescue", "lost", "left"],
     "max_recovery_cycles": 3,

@@ -23,6 +23,7 @@ from onboard.validate.suites import build_suites, suite_drift, write_suites
 from onboard.validate.volume import judge
 
 from .conftest import query, run_onboard
+from .test_data_docs_offline import assert_self_contained
 
 AS_OF = datetime(2026, 3, 16, 12, tzinfo=UTC)
 CUSTOMERS = 2000
@@ -147,6 +148,9 @@ def test_clean_data_passes_with_warnings_and_exact_counts(clean):
     assert f"{100 * company_size.share:.2f}% unexpected" in page
     assert company_size.examples[0] in page
     assert '<a href="signup_completed.html">signup_completed</a>' in result.data_docs.read_text()
+    # offline: nothing from the network, no link out of the run's folder (index + a page a suite)
+    suite_pages = sum(1 for suite in result.suites if suite.rows and suite.name != "volume")
+    assert suite_pages == 17 and assert_self_contained(result.data_docs.parent) == 1 + suite_pages
     rows = query(target, "select status, expectations_failed from validation.validation_runs")
     assert rows == [("passed", 0)]
     require_passing_validation(target)

@@ -1,7 +1,8 @@
 {#-
     The rules of raw product events, in one place: which raw rows carry an event_id, how a
-    raw copy is read, which copy of a re-sent event_id is kept, and why a kept copy is
-    unusable. The staging models (base_product__events, stg_product__events_unusable) and
+    raw copy is read, which copy of a re-sent event_id is kept, which losing copies conflict
+    with it, and why a kept copy is unusable. The staging models (base_product__events,
+    stg_product__events_unusable, stg_product__events_conflicts) and
     `onboard validate` (validation_event_queries, rendered through dbt by
     onboard/validate/source.py) both call these macros, so a rule changed here changes both.
 -#}
@@ -63,6 +64,51 @@
             {{ bytewise('customer_id') }} asc nulls last,
             {{ bytewise('user_id') }} asc nulls last
     )
+{%- endmacro %}
+
+{#-
+    Which content columns of a copy differ from the kept copy of its event_id (aliases `copy`
+    and `kept`, each with product_event_copy_columns): their names in this order, joined by
+    `,` — event_name, customer_id, user_id, occurred_at (as an instant), properties (bytewise
+    text); a null differs from a value. '' when the copy is an exact re-send: received_at and
+    the load are not content, a re-send arrives later. A copy with a differing column is a
+    conflicting duplicate (docs/definitions.md#conflicting-duplicates).
+-#}
+{% macro product_event_differing_columns(copy, kept) -%}
+    concat_ws(
+        ','
+        {%- for column in ['event_name', 'customer_id', 'user_id', 'occurred_at', 'properties'] %},
+        case
+            when not coalesce(
+                {{ copy }}.{{ column }} = {{ kept }}.{{ column }},
+                {{ copy }}.{{ column }} is null and {{ kept }}.{{ column }} is null
+            )
+                then '{{ column }}'
+        end
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#-
+    The conflicting duplicates among ranked copies: every copy that lost the de-duplication
+    (copy_number > 1) and differs in content from the kept one (product_event_differing_columns).
+    `ranked` is a relation or CTE of copies with product_event_copy_columns, loaded_at and
+    copy_number (product_event_copy_rank), holding every copy of each of its event_ids.
+    Columns: those of the losing copy, plus differing_columns.
+-#}
+{% macro product_event_conflicting_copies(ranked) -%}
+    select
+        conflicting.*
+    from (
+        select
+            losing.*,
+            {{ product_event_differing_columns('losing', 'kept') }} as differing_columns
+        from {{ ranked }} as losing
+        inner join {{ ranked }} as kept
+            on losing.event_id = kept.event_id and kept.copy_number = 1
+        where losing.copy_number > 1
+    ) as conflicting
+    where conflicting.differing_columns <> ''
 {%- endmacro %}
 
 {#- The properties of a kept copy as a JSON object (absent properties read as {}); null when not one. -#}

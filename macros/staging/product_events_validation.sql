@@ -76,8 +76,9 @@
       union whose arms end in joins and windows stops, idle, once its result buffer fills,
       duckdb/duckdb#22215): the event_ids sent once, the kept copy of each re-sent one
       (only those are ranked: a window over every copy sorts every event), and the rows
-      without an event_id. Columns: event_id, event_name, unusable_reason, hours_ahead and
-      one per property of the plan;
+      without an event_id. Columns: event_id, event_name, unusable_reason, hours_ahead,
+      conflicting_copies (how many losing copies differ in content from the kept one,
+      product_event_conflicting_copies; null when none) and one per property of the plan;
     - volume: usable copies per event type and UTC day of occurred_at over every load up
       to $until (future-dated ones, more than future_dated_hours ahead of received_at or of
       their load, left out), with
@@ -130,7 +131,9 @@ having count(*) > 1
 
     {%- set sent_once -%}
 kept as (
-    select candidates.*
+    select
+        candidates.*,
+        cast(null as {{ dbt.type_int() }}) as conflicting_copies
     from candidates
     left join {{ resent_table }} as resent
         on candidates.event_id = resent.event_id
@@ -146,15 +149,31 @@ resent_copies as (
         on candidates.event_id = resent.event_id
 ),
 
-kept as (
-    select {{ copies | join(', ') }}
+ranked as (
+    select
+        *,
+        {{ product_event_copy_rank() }} as copy_number
+    from resent_copies
+),
+
+conflicts as (
+    select
+        event_id,
+        count(*) as conflicting_copies
     from (
-        select
-            *,
-            {{ product_event_copy_rank() }} as copy_number
-        from resent_copies
-    ) as ranked
-    where copy_number = 1
+        {{ product_event_conflicting_copies('ranked') }}
+    ) as conflicting
+    group by event_id
+),
+
+kept as (
+    select
+        {% for column in copies %}ranked.{{ column }}, {% endfor %}
+        conflicts.conflicting_copies
+    from ranked
+    left join conflicts
+        on ranked.event_id = conflicts.event_id
+    where ranked.copy_number = 1
 )
     {%- endset -%}
 
@@ -185,7 +204,8 @@ select
     unusable_reason,
     case
         when unusable_reason is null then {{ validation_hours_ahead() }}
-    end as hours_ahead{{ validation_property_columns('properties_object', 'event_name') }}
+    end as hours_ahead,
+    conflicting_copies{{ validation_property_columns('properties_object', 'event_name') }}
 from classified
         {%- endset -%}
         {%- do queries.append(query) -%}
@@ -196,7 +216,8 @@ select
     cast(null as {{ dbt.type_string() }}) as event_id,
     event_name,
     reason as unusable_reason,
-    cast(null as {{ type_double() }}) as hours_ahead{{ validation_property_columns(none, none) }}
+    cast(null as {{ type_double() }}) as hours_ahead,
+    cast(null as {{ dbt.type_int() }}) as conflicting_copies{{ validation_property_columns(none, none) }}
 from (
     {{ product_events_without_id(events) }}
 ) as without_id

@@ -1,3 +1,5 @@
+{%- set checkpoint_day = var('checkpoint_day') %}
+
 with
 
 customers as (
@@ -6,6 +8,50 @@ customers as (
 
 milestones_reached as (
     select * from {{ ref('int_milestones_reached') }}
+),
+
+-- each reached milestone's place in the order of reach (docs/definitions.md#second-milestone)
+reach_order as (
+    select
+        customer_id,
+        hours_from_signup,
+        row_number() over (
+            partition by customer_id
+            order by reached_at, step
+        ) as reach_number
+    from milestones_reached
+    where is_reached
+),
+
+-- reached within N days of signup: reached_at <= signup_at + N days, inclusive
+-- (docs/definitions.md#early-progress)
+early_progress as (
+    select
+        milestones_reached.customer_id,
+        {%- for days in var('activation_windows_days') %}
+        cast(sum(
+            case
+                when
+                    milestones_reached.reached_at
+                    <= {{ dbt.dateadd('day', days, 'customers.signup_at') }}
+                    then 1
+                else 0
+            end
+        ) as {{ dbt.type_int() }}) as milestones_reached_within_{{ days }}d,
+        {%- endfor %}
+        sum(
+            case
+                when
+                    milestones_reached.reached_at
+                    <= {{ dbt.dateadd('day', checkpoint_day, 'customers.signup_at') }}
+                    then milestones_reached.weight
+                else 0
+            end
+        ) as reached_weight_at_checkpoint
+    from milestones_reached
+    inner join customers
+        on milestones_reached.customer_id = customers.customer_id
+    group by milestones_reached.customer_id
 ),
 
 per_customer as (
@@ -51,6 +97,19 @@ scored as (
         first_missing.milestones_missing,
         first_missing.activated_at,
         first_missing.time_to_value_hours,
+        {%- for days in var('activation_windows_days') %}
+        early_progress.milestones_reached_within_{{ days }}d,
+        {%- endfor %}
+        case
+            when {{ is_matured(checkpoint_day, 'customers.age_hours') }} then cast(
+                case
+                    when early_progress.reached_weight_at_checkpoint > 100 then 100
+                    else early_progress.reached_weight_at_checkpoint
+                end
+                as {{ dbt.type_int() }}
+            )
+        end as score_at_day_{{ checkpoint_day }},
+        second_reached.hours_from_signup as hours_to_second_milestone,
         case
             when first_missing.last_reached_at > customers.signup_at then first_missing.last_reached_at
             else customers.signup_at
@@ -58,6 +117,12 @@ scored as (
     from customers
     inner join first_missing
         on customers.customer_id = first_missing.customer_id
+    inner join early_progress
+        on customers.customer_id = early_progress.customer_id
+    left join reach_order as second_reached
+        on
+            customers.customer_id = second_reached.customer_id
+            and second_reached.reach_number = 2
 ),
 
 final as (
@@ -65,12 +130,7 @@ final as (
         customer_id,
         milestone_score,
         next_best_action,
-        case
-            {%- for band in var('priority_score_bands') %}
-            when milestone_score < {{ band['below'] }} then '{{ band["priority"] }}'
-            {%- endfor %}
-            else '{{ var("lowest_priority") }}'
-        end as action_priority,
+        {{ priority_band('milestone_score') }} as action_priority,
         first_missing_milestone,
         milestones_reached,
         milestones_missing,
@@ -82,6 +142,11 @@ final as (
             activated_at <= {{ dbt.dateadd('day', days, 'signup_at') }}, false
         ) as activated_within_{{ days }}d,
         {%- endfor %}
+        {%- for days in var('activation_windows_days') %}
+        milestones_reached_within_{{ days }}d,
+        {%- endfor %}
+        score_at_day_{{ checkpoint_day }},
+        hours_to_second_milestone,
         last_progress_at
     from scored
 )

@@ -9,10 +9,7 @@ signups as (
         *,
         row_number() over (
             partition by customer_id
-            order by
-                occurred_at asc,
-                received_at asc nulls last,
-                {{ bytewise('event_id') }} asc
+            order by {{ first_signup_order() }}
         ) as signup_number
     from events
     where event_name = 'signup_completed'

@@ -1,4 +1,4 @@
-{%- set deleted, churned, unsubscribed, payment_failed, trial_expired, activated
+{%- set deleted, churned, unsubscribed, payment_failed, trial_expired, holdout, activated
     = var('suppression_reasons') %}
 
 -- why a customer must not get onboarding sends (docs/definitions.md#suppression),
@@ -21,6 +21,17 @@ scored as (
     select * from {{ ref('int_customers_scored') }}
 ),
 
+assignments as (
+    select * from {{ ref('int_experiment_assignments') }}
+),
+
+-- in a holdout arm of an experiment running as of as_of (docs/definitions.md#holdout-suppression)
+held_out as (
+    select distinct customer_id
+    from assignments
+    where is_holdout and is_running
+),
+
 reasons as (
     select
         customers.customer_id,
@@ -35,6 +46,7 @@ reasons as (
                 subscriptions.status = 'trialing'
                 and subscriptions.trial_ends_at < {{ as_of() }}
                 then '{{ trial_expired }}'
+            when held_out.customer_id is not null then '{{ holdout }}'
             when scored.is_activated then '{{ activated }}'
         end as suppression_reason
     from customers
@@ -44,6 +56,8 @@ reasons as (
         on customers.customer_id = emails.customer_id
     left join subscriptions
         on customers.customer_id = subscriptions.customer_id
+    left join held_out
+        on customers.customer_id = held_out.customer_id
 ),
 
 final as (
@@ -52,7 +66,8 @@ final as (
         subscription_status,
         suppression_reason,
         suppression_reason is not null as suppress_onboarding,
-        coalesce(suppression_reason <> '{{ activated }}', false) as global_suppression,
+        -- a holdout is withheld from onboarding only: transactional and product mail still reach it
+        coalesce(suppression_reason not in ('{{ holdout }}', '{{ activated }}'), false) as global_suppression,
         is_frequency_capped as frequency_capped
     from reasons
 )

@@ -5,27 +5,9 @@ events as {{ not_materialized() }} (
     select * from {{ ref('int_events_filtered_as_of') }}
 ),
 
--- every valid tier a customer was given, at signup or by a plan change; invalid ones read as null
+-- every valid tier a customer was given (docs/definitions.md#plan-tier)
 tier_events as (
-    select
-        customer_id,
-        event_id,
-        occurred_at,
-        received_at,
-        plan_tier as tier
-    from events
-    where event_name = 'signup_completed' and plan_tier is not null
-
-    union all
-
-    select
-        customer_id,
-        event_id,
-        occurred_at,
-        received_at,
-        to_tier as tier
-    from events
-    where event_name = 'plan_changed' and to_tier is not null
+    {{ plan_tier_events('events') }}
 ),
 
 -- the last by occurred_at, then received_at, then event_id; a null received_at never wins a tie
@@ -34,10 +16,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id
-            order by
-                occurred_at desc,
-                received_at desc nulls last,
-                {{ bytewise('event_id') }} desc
+            order by {{ plan_tier_recency() }}
         ) as recency_rank
     from tier_events
 ),

@@ -1,9 +1,23 @@
 -- sync-facing: only fields that change when the customer's state changes (no stall_hours, no risk score)
+{%- set with_experiments = (var('experiments', []) or []) | length > 0 %}
+
 with
 
 customers as (
     select * from {{ ref('onboarding_customers') }}
 ),
+{%- if with_experiments %}
+
+-- 'name:arm' pairs by experiment name, ';'-joined (docs/definitions.md#experiment-assignment)
+arms as (
+    select
+        customer_id,
+        {{ ordered_listagg(dbt.concat(['experiment', "':'", 'arm']), "';'", bytewise('experiment')) }}
+            as experiment_arms
+    from {{ ref('int_experiment_assignments') }}
+    group by customer_id
+),
+{%- endif %}
 
 with_email as (
     select
@@ -55,10 +69,17 @@ final as (
         shared_flags.global_suppression,
         ranked.suppression_reason,
         shared_flags.customers_sharing_email,
+        {%- if with_experiments %}
+            arms.experiment_arms,
+        {%- endif %}
         {{ as_of() }} as as_of
     from ranked
     inner join shared_flags
         on ranked.email_key = shared_flags.email_key
+    {%- if with_experiments %}
+        left join arms
+            on ranked.customer_id = arms.customer_id
+    {%- endif %}
     where ranked.signup_recency = 1
 )
 

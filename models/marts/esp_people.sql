@@ -1,9 +1,25 @@
 -- sync-facing: one Customer.io person per customer (account), state-driven fields only
+{%- set experiments = experiments() %}
+
 with
 
 customers as (
     select * from {{ ref('onboarding_customers') }}
 ),
+{%- if experiments %}
+
+-- one column per experiment, exp_<name> = the arm (docs/definitions.md#experiment-assignment)
+arms as (
+    select
+        customer_id as assigned_customer_id,
+        {%- for experiment in experiments %}
+            max(case when experiment = '{{ experiment.name }}' then arm end)
+                as exp_{{ experiment.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_experiment_assignments') }}
+    group by customer_id
+),
+{%- endif %}
 
 final as (
     select
@@ -27,8 +43,15 @@ final as (
         global_suppression,
         suppression_reason,
         frequency_capped,
+        {%- for experiment in experiments %}
+            arms.exp_{{ experiment.name }},
+        {%- endfor %}
         {{ as_of() }} as as_of
     from customers
+    {%- if experiments %}
+        left join arms
+            on customers.customer_id = arms.assigned_customer_id
+    {%- endif %}
 )
 
 select * from final

@@ -58,6 +58,11 @@ final as (
         scored.activated_within_{{ days }}d,
         {%- endfor %}
         scored.time_to_value_hours,
+        {%- for days in var('activation_windows_days') %}
+        scored.milestones_reached_within_{{ days }}d,
+        {%- endfor %}
+        scored.score_at_day_{{ var('checkpoint_day') }},
+        scored.hours_to_second_milestone,
         scored.last_progress_at,
         stalled.is_stalled,
         stalled.stall_step,

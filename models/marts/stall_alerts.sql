@@ -1,8 +1,19 @@
+{%- set with_experiments = (var('experiments', []) or []) | length > 0 %}
+
 with
 
 customers as (
     select * from {{ ref('onboarding_customers') }}
 ),
+{%- if with_experiments %}
+
+-- in a holdout arm of a running experiment: kept here, never posted (docs/definitions.md#holdout-suppression)
+held_out as (
+    select distinct customer_id
+    from {{ ref('int_experiment_assignments') }}
+    where is_holdout and is_running
+),
+{%- endif %}
 
 stalled as (
     select *
@@ -32,6 +43,9 @@ ranked as (
         track,
         csm_owner,
         company_name,
+        {%- if with_experiments %}
+            customer_id in (select held_out.customer_id from held_out) as is_holdout,
+        {%- endif %}
         email
     from stalled
 ),

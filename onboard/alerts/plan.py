@@ -1,5 +1,9 @@
 """What a run posts: pure planning from the stall_alerts rows, the run's clock and the state.
 
+- A stalled customer in a holdout arm of a running experiment (`is_holdout`) gets no alert:
+  the experiment withholds onboarding from it (docs/definitions.md#holdout-suppression). It
+  is only counted (`withheld`).
+
 - An alert is one stall: (customer_id, stalled_since). One already in alerts.alert_log is
   skipped, whatever its severity now.
 - Realtime: the alerts whose alert_delivery is `realtime`, best-ranked first, at most
@@ -47,6 +51,7 @@ class Alert:
     csm_owner: str | None
     company_name: str | None
     email: str | None
+    is_holdout: bool = False
     already_alerted: bool = False
 
     @property
@@ -71,6 +76,8 @@ class AlertsPlan:
     waiting: tuple[Alert, ...]
     overflow: int
     digest_due: bool
+    #: stalled customers in a holdout arm: never posted
+    withheld: int = 0
 
 
 def digest_is_due(now: datetime, digest_hour_utc: int | None, digest_done_today: bool) -> bool:
@@ -83,7 +90,8 @@ def digest_is_due(now: datetime, digest_hour_utc: int | None, digest_done_today:
 def plan_alerts(alerts: list[Alert], config: AlertsConfig, digest_due: bool) -> AlertsPlan:
     """Split the mart's rows into realtime, digest, held (over the digest's size) and waiting."""
     ranked = sorted(alerts, key=lambda alert: alert.alert_rank)
-    pending = [alert for alert in ranked if not alert.already_alerted]
+    withheld = sum(alert.is_holdout for alert in ranked)
+    pending = [alert for alert in ranked if not alert.already_alerted and not alert.is_holdout]
     realtime_pending = [alert for alert in pending if alert.is_realtime]
     realtime = realtime_pending[: config.max_realtime_per_run]
     posted_now = {alert.key for alert in realtime}
@@ -95,11 +103,12 @@ def plan_alerts(alerts: list[Alert], config: AlertsConfig, digest_due: bool) -> 
         digest, held, waiting = to_digest[:room], to_digest[room:], []
     return AlertsPlan(
         stalled=len(ranked),
-        skipped=len(ranked) - len(pending),
+        skipped=sum(alert.already_alerted and not alert.is_holdout for alert in ranked),
         realtime=tuple(realtime),
         digest=tuple(digest),
         held=tuple(held),
         waiting=tuple(waiting),
         overflow=len(realtime_pending) - len(realtime),
         digest_due=digest_due,
+        withheld=withheld,
     )

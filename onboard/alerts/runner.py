@@ -158,7 +158,8 @@ def run_alerts(
         now = now.replace(tzinfo=UTC)  # a naive clock is UTC, like the warehouse's timestamps
     clock = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{clock:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    with database(target) as db, db.exclusive("onboard.alerts") as mine:
+    # a dry run (or no webhook) only reads: read-only, beside other readers of the file
+    with database(target, read_only=url is None) as db, db.exclusive("onboard.alerts") as mine:
         if not mine and not (dry_run or url is None):
             raise UsageError(
                 f"another `onboard alerts` run is posting from {target.describe()}; "
@@ -239,6 +240,11 @@ def summary_lines(result: AlertsResult) -> list[str]:
             f"alerts run {result.run_id}: posted realtime {result.realtime_posted}, digest "
             f"{result.digest_alerts_posted} alerts in {result.digest_messages_posted} messages, "
             f"skipped already alerted {plan.skipped}, overflow {plan.overflow}"
+        )
+    if plan.withheld:
+        lines.append(
+            f"  {plan.withheld} stalled customers in a holdout arm of a running experiment: "
+            "no alert (the experiment withholds onboarding from them)"
         )
     if plan.waiting:
         lines.append(f"  {len(plan.waiting)} alerts wait for the next digest ({result.waiting_reason})")

@@ -91,7 +91,7 @@ def _names(text: Any) -> tuple[str, ...]:
 
 
 def _alert(row: Sequence[Any]) -> Alert:
-    values = dict(zip((*MART_COLUMNS, "already_alerted"), row, strict=True))
+    values = dict(zip((*MART_COLUMNS, "is_holdout", "already_alerted"), row, strict=True))
     return Alert(
         alert_rank=int(values["alert_rank"]),
         customer_id=str(values["customer_id"]),
@@ -108,6 +108,7 @@ def _alert(row: Sequence[Any]) -> Alert:
         csm_owner=values["csm_owner"],
         company_name=values["company_name"],
         email=values["email"],
+        is_holdout=bool(values["is_holdout"]),
         already_alerted=bool(values["already_alerted"]),
     )
 
@@ -120,6 +121,13 @@ def read_alerts(db: Database) -> list[Alert]:
             f"{db.target.describe()} has no {MART} in schema {schema}: run `onboard build` first"
         )
     columns = ", ".join(f"mart.{column}" for column in MART_COLUMNS)
+    # is_holdout: only a build with var `experiments` has it (docs/definitions.md#holdout-suppression)
+    held = db.rows(
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = 'is_holdout'",
+        [schema, MART],
+    )[0][0]
+    columns += ", coalesce(mart.is_holdout, false)" if held else ", false"
     if db.table_exists(SCHEMA, "alert_log"):
         sql = (
             f"select {columns}, logged.customer_id is not null as already_alerted "

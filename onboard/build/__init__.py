@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from onboard.build.summary import WarehouseSummary, summarise
 from onboard.core.as_of import dbt_as_of
@@ -24,13 +26,21 @@ def build(
     full_refresh: bool = False,
     select: str | None = None,
     exclude: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> int:
-    """Models, seeds, data and unit tests as of `as_of` (default: the var's own default); dbt's exit code."""
-    variables: dict[str, object] = {"as_of": dbt_as_of(as_of)} if as_of else {}
+    """Models, seeds, data and unit tests as of `as_of` (default: the var's own default); dbt's exit code.
+
+    `overrides`: vars given to dbt over dbt_project.yml's (the demo's experiments), never written there.
+    """
+    variables: dict[str, object] = {**(overrides or {})}
+    if as_of:
+        variables["as_of"] = dbt_as_of(as_of)
     extra = ["--full-refresh"] if full_refresh else []
     if select or exclude:
         excluded = " ".join(filter(None, [exclude, NEEDS_BUILT_MODEL]))
         extra += ["--select", select or "fqn:*", "--exclude", excluded]
         # a selection that matches nothing is a typo, not "nothing to do": dbt's warning, an error
         extra += ["--warn-error-options", NO_NODES_IS_AN_ERROR]
-    return run_dbt("build", target, variables, extra)
+    # quiet: dbt prints its failures (and the tests' differences) but not a line per node;
+    # the caller prints a summary of its own
+    return run_dbt("build", target, variables, extra, quiet=True)

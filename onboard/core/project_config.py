@@ -12,13 +12,25 @@ Every configuration file is read into a typed pydantic model through `load_yaml`
 from __future__ import annotations
 
 import csv
+import hashlib
+import math
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from onboard.core.errors import InputError
 from onboard.core.paths import DBT_PROJECT_FILE, PROJECT_DIR
@@ -169,3 +181,248 @@ def read_seed(name: str, seeds: Path = SEEDS_DIR) -> list[dict[str, str]]:
 def seed_column(name: str, column: str, seeds: Path = SEEDS_DIR) -> tuple[str, ...]:
     """One column of a seed, in file order, each value once."""
     return tuple(dict.fromkeys(row[column] for row in read_seed(name, seeds)))
+
+
+# ---------------------------------------------------------------- experiments (var `experiments`)
+
+#: a starts_at / ends_at as written: a UTC date, or a date and time without an offset
+EXPERIMENT_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
+EXPERIMENT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: the weights' sum may differ from 1 by this much (decimal weights are not exact in binary)
+WEIGHT_SUM_TOLERANCE = 1e-9
+#: u = int(first 8 hex digits of md5(name:customer_id), 16) / HASH_SCALE
+HASH_SCALE = 2**32
+
+
+def _experiment_time(value: Any) -> datetime:
+    """A date or an offset-free date and time (UTC), as written or as YAML read it."""
+    text = value.isoformat(sep=" ") if isinstance(value, datetime) else value
+    text = text.isoformat() if isinstance(text, date) else text
+    if not isinstance(text, str) or not re.match(EXPERIMENT_TIME_PATTERN, text):
+        raise ValueError("expected a UTC date or date-time like '2026-09-01' or '2026-09-01 08:00:00'")
+    return datetime.fromisoformat(text)
+
+
+def _experiment_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.match(EXPERIMENT_NAME_PATTERN, value):
+        raise ValueError("expected a name of lower-case letters, digits and _ starting with a letter")
+    return value
+
+
+def _non_empty_list(value: Any) -> Any:
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError("expected a non-empty list")
+    return value
+
+
+def _non_empty_text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a non-empty text")
+    return value
+
+
+def _weight(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError("expected a number > 0 and <= 1")
+    return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _at_least_one(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("expected an integer >= 1")
+    return value
+
+
+def _mapping_of(what: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+ExperimentTime = Annotated[datetime, BeforeValidator(_experiment_time)]
+ExperimentName = Annotated[str, BeforeValidator(_experiment_name)]
+NonEmptyNames = Annotated[
+    tuple[Annotated[str, BeforeValidator(_non_empty_text)], ...], BeforeValidator(_non_empty_list)
+]
+
+
+class ExperimentArm(ConfigModel):
+    """One arm of an experiment: its name, its share of the eligible customers, whether it is withheld."""
+
+    name: ExperimentName
+    weight: Annotated[float, BeforeValidator(_weight)]
+    #: a holdout arm gets no onboarding sends while the experiment runs (suppression_reason holdout)
+    holdout: Annotated[bool, BeforeValidator(_flag)] = False
+
+
+class ExperimentEligibility(ConfigModel):
+    """Who may enter, from what the first signup fixes (absent: everyone)."""
+
+    plan_tiers: NonEmptyNames | None = None
+    signup_sources: NonEmptyNames | None = None
+
+    @field_validator("plan_tiers")
+    @classmethod
+    def _known_tiers(cls, tiers: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
+        known = tuple((info.context or {}).get("plan_tiers") or ())
+        unknown = [tier for tier in tiers or () if known and tier not in known]
+        if unknown:
+            raise ValueError(f"expected tiers of var plan_tiers {list(known)}, got {unknown[0]!r}")
+        return tiers
+
+
+class ExperimentConfig(ConfigModel):
+    """One entry of var `experiments` (docs/definitions.md#experiments-config)."""
+
+    name: ExperimentName
+    #: eligible: customers whose signup_at >= starts_at (UTC) ...
+    starts_at: ExperimentTime
+    #: ... and < ends_at when given
+    ends_at: ExperimentTime | None = None
+    eligible: Annotated[ExperimentEligibility, _mapping_of("a mapping of plan_tiers and signup_sources")] = (
+        ExperimentEligibility()
+    )
+    #: in this order: the first arm whose cumulative weight exceeds u
+    arms: Annotated[
+        tuple[Annotated[ExperimentArm, _mapping_of("an arm (a mapping)")], ...],
+        BeforeValidator(_non_empty_list),
+    ]
+    #: the arm every other arm is compared with
+    control: Annotated[str, Field(strict=True)]
+    #: matured customers per arm before any verdict
+    min_customers_per_arm: Annotated[int, BeforeValidator(_at_least_one)] = 100
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts_at = info.data.get("starts_at")
+        if ends_at is not None and starts_at is not None and ends_at <= starts_at:
+            raise ValueError(
+                f"expected a time after starts_at ({starts_at:%Y-%m-%d %H:%M:%S}), got {ends_at}"
+            )
+        return ends_at
+
+    @field_validator("arms")
+    @classmethod
+    def _arms(cls, arms: tuple[ExperimentArm, ...]) -> tuple[ExperimentArm, ...]:
+        names = [arm.name for arm in arms]
+        repeated = next((name for name in names if names.count(name) > 1), None)
+        if repeated is not None:
+            raise ValueError(f"expected unique arm names, got {repeated!r} twice")
+        total = math.fsum(arm.weight for arm in arms)
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+            raise ValueError(f"expected weights summing to 1, got {total:.12g}")
+        holdouts = [arm.name for arm in arms if arm.holdout]
+        if len(holdouts) > 1:
+            raise ValueError(f"expected at most one arm with holdout: true, got {holdouts}")
+        if len(holdouts) == len(arms):
+            raise ValueError("expected at least one arm that is not a holdout, got only holdout arms")
+        return arms
+
+    @field_validator("control")
+    @classmethod
+    def _control_is_an_arm(cls, control: str, info: ValidationInfo) -> str:
+        names = [arm.name for arm in info.data.get("arms") or ()]
+        if names and control not in names:
+            raise ValueError(f"expected one of the arms {names}, got {control!r}")
+        return control
+
+    def thresholds(self) -> tuple[int, ...]:
+        """Each arm's upper bound on h = int(first 8 hex digits, 16): the arm holds h < its bound
+        (u < cumulative weight, exactly, as integers); the last arm takes the rest."""
+        bounds, cumulative = [], 0.0
+        for arm in self.arms:
+            cumulative += arm.weight
+            bounds.append(math.ceil(cumulative * HASH_SCALE))
+        return tuple(bounds)
+
+    def arm_for(self, customer_id: str) -> ExperimentArm:
+        """The arm `customer_id` is assigned to if eligible (docs/definitions.md#experiment-assignment)."""
+        h = int(hashlib.md5(f"{self.name}:{customer_id}".encode()).hexdigest()[:8], 16)
+        index = next((i for i, bound in enumerate(self.thresholds()) if h < bound), len(self.arms) - 1)
+        return self.arms[index]
+
+    def is_running(self, as_of: datetime) -> bool:
+        """starts_at <= as_of < ends_at (ends_at null: open); as_of naive UTC."""
+        return self.starts_at <= as_of and (self.ends_at is None or as_of < self.ends_at)
+
+
+class _ExperimentVars(ConfigModel):
+    """The vars read_experiments needs (other vars are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    experiments: Any = None
+    plan_tiers: tuple[str, ...] = ()
+
+
+def read_experiments(
+    project_dir: Path = PROJECT_DIR, overrides: Mapping[str, Any] | None = None
+) -> list[ExperimentConfig]:
+    """Var `experiments` of <project_dir>/dbt_project.yml, with `overrides` (a build's --vars) over it.
+
+    Every mistake is a ConfigError naming the experiment and the key, e.g.
+    `dbt_project.yml:160: vars.experiments.global_holdout.arms: expected weights summing to 1, got 0.9`.
+    """
+    path = project_dir / "dbt_project.yml"
+    raw, node = _compose(read_text(path), str(path))
+    written = (raw or {}).get("vars") or {}
+    from_overrides = overrides is not None and "experiments" in overrides
+    variables = {**written, **(overrides or {})}
+    source = "--vars" if from_overrides else str(path)
+    vars_node = (
+        next((v for k, v in node.value if k.value == "vars"), None) if node and not from_overrides else None
+    )
+    experiments_node = _child(vars_node, "experiments")
+    entries = variables.get("experiments")
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        line = _line(vars_node, ["experiments"])
+        where = f"{source}:{line}" if line is not None else source
+        raise ConfigError(f"{where}: vars.experiments: expected a list of experiments, got {entries!r}")
+    context = {"plan_tiers": tuple(variables.get("plan_tiers") or ())}
+    experiments: list[ExperimentConfig] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            line = _line(experiments_node, [index])
+            where = f"{source}:{line}" if line is not None else source
+            raise ConfigError(
+                f"{where}: vars.experiments.{index}: expected an experiment (a mapping), got {entry!r}"
+            )
+        label = entry.get("name") if isinstance(entry, dict) and isinstance(entry.get("name"), str) else index
+        entry_node = _child(experiments_node, index)
+        try:
+            experiment = ExperimentConfig.model_validate(entry, context=context)
+        except ValidationError as error:
+            message = describe_error(error, source, entry_node, prefix=f"vars.experiments.{label}.")
+            # a rule of ours names what it got itself: pydantic's `got <input>` would repeat it
+            first = error.errors()[0]
+            if first["type"] == "value_error" and ", got " in str(first["msg"]):
+                message = message[: message.rindex(", got ")]
+            raise ConfigError(message) from None
+        if any(experiment.name == seen.name for seen in experiments):
+            line = _line(entry_node, ["name"])
+            where = f"{source}:{line}" if line is not None else source
+            got = f"got {experiment.name!r} twice"
+            raise ConfigError(f"{where}: vars.experiments.{label}.name: expected a unique name, {got}")
+        experiments.append(experiment)
+    return experiments
+
+
+def _child(node: yaml.Node | None, step: int | str) -> yaml.Node | None:
+    """The node under `node` at a key or index, if the document has it."""
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if str(k.value) == str(step)), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+        return node.value[step]
+    return None

@@ -19,6 +19,11 @@ VALIDATION_RUNS_TABLE = "validation_runs"
 SYNC_SCHEMA = "sync"
 SYNC_RUNS_TABLE = "sync_runs"
 
+#: `onboard experiments` writes its readout here; the dashboard reads it
+EXPERIMENTS_SCHEMA = "experiments"
+EXPERIMENT_RESULTS_TABLE = "experiment_results"
+EXPERIMENT_ROI_TABLE = "experiment_roi"
+
 
 def save_run_row(db: Database, table: str, row: Any) -> None:
     """Insert or update a run row (a dataclass whose fields are the table's columns) by run_id.

@@ -244,6 +244,149 @@ def time_to_value(ttv: pd.DataFrame) -> go.Figure:
     return _finish(figure, "Time to value per path: median, p75 and p90 (hours)")
 
 
+def _funnel_label(drop_off: float, hours: float) -> str:
+    """A step's label: the drop-off from the previous step and the median hours between them."""
+    if pd.isna(drop_off):
+        return ""
+    between = "" if pd.isna(hours) else f", {hours:.0f} h"
+    return f"-{drop_off:.0%}{between}"
+
+
+def milestone_funnel(funnel: pd.DataFrame) -> go.Figure:
+    """A subplot per track (tracks in the frame's order): a bar per milestone, its reach rate.
+
+    Each bar after the first is labelled with the drop-off from the previous step and the
+    median hours between the two steps.
+    """
+    tracks = list(dict.fromkeys(funnel["track"]))
+    colors = track_colors([track for track in tracks if track != "all"])
+    figure = make_subplots(
+        rows=1,
+        cols=len(tracks),
+        subplot_titles=[_track_label(track) for track in tracks],
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+    )
+    for column, track in enumerate(tracks, start=1):
+        steps = funnel[funnel["track"] == track]
+        figure.add_trace(
+            go.Bar(
+                x=steps["milestone"],
+                y=steps["reach_rate"],
+                name=_track_label(track),
+                showlegend=False,
+                marker_color=colors[track],
+                text=[
+                    _funnel_label(drop, hours)
+                    for drop, hours in zip(steps["drop_off"], steps["hours_from_previous"], strict=True)
+                ],
+                textposition="outside",
+                textfont={"size": 10},
+                cliponaxis=False,
+                customdata=list(
+                    zip(
+                        steps["reached"],
+                        steps["customers"],
+                        steps["drop_off"].fillna(0),
+                        steps["hours_from_previous"].fillna(0),
+                        strict=True,
+                    )
+                ),
+                hovertemplate=(
+                    "%{x}<br>reached by %{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
+                    "<br>drop-off from the previous step %{customdata[2]:.1%}"
+                    "<br>median %{customdata[3]:.1f} h after the previous step"
+                    f"<extra>{_track_label(track)}</extra>"
+                ),
+            ),
+            row=1,
+            col=column,
+        )
+        figure.update_xaxes(title_text="milestone (step order)", tickangle=-30, row=1, col=column)
+    figure.update_yaxes(range=[0, 1.1], tickformat=PERCENT)
+    figure.update_yaxes(title_text="reach rate (% of the track's customers)", row=1, col=1)
+    return _finish(figure, "Milestone funnel per path: reach rate, drop-off and hours between steps")
+
+
+def adoption_velocity(velocity: pd.DataFrame, days: int) -> go.Figure:
+    """A line per track (the frame's order): mean milestones within `days` days per cohort week."""
+    tracks = list(dict.fromkeys(velocity["track"]))
+    colors = track_colors([track for track in tracks if track != "all"])
+    figure = go.Figure()
+    for track in tracks:
+        cells = velocity[velocity["track"] == track]
+        figure.add_trace(
+            go.Scatter(
+                x=cells["signup_cohort_week"],
+                y=cells["mean"],
+                mode="lines+markers",
+                name=_track_label(track),
+                line={"color": colors[track], "width": 3 if track == "all" else 2},
+                marker={"size": 6},
+                customdata=cells["matured"],
+                hovertemplate=(
+                    "week of %{x|%Y-%m-%d}<br>%{y:.2f} milestones per customer"
+                    f" (%{{customdata:,}} matured)<extra>{_track_label(track)}</extra>"
+                ),
+            )
+        )
+    figure.update_xaxes(title_text="signup cohort week (Monday, UTC)")
+    figure.update_yaxes(title_text=f"milestones reached within {days} days (mean)", rangemode="tozero")
+    return _finish(figure, f"Adoption velocity: milestones within {days} days per matured customer")
+
+
+def _band_labels(bands: pd.DataFrame) -> dict[str, str]:
+    """Each band with its score range: `critical (0-19)` ... `low (80-100)`."""
+    ordered_bands = bands.drop_duplicates("score_band").sort_values("min_score")
+    lows = ordered_bands["min_score"].tolist()
+    highs = [low - 1 for low in lows[1:]] + [100]
+    return {
+        band: f"{band} ({low}-{high})"
+        for band, low, high in zip(ordered_bands["score_band"], lows, highs, strict=True)
+    }
+
+
+def score_vs_expansion(bands: pd.DataFrame, window_days: int, checkpoint_day: int) -> go.Figure:
+    """Grouped bars per day-N score band: expansion, contraction and churn rates, with counts."""
+    labels = _band_labels(bands)
+    order = list(labels.values())
+    palette = {"expanded": GOOD_COLOR, "contracted": "#ff9f1c", "churned": BAD_COLOR}
+
+    def bar(rate: str, rows: pd.DataFrame, index: int) -> go.Bar:
+        return go.Bar(
+            x=[labels[band] for band in rows["score_band"]],
+            y=rows["value"],
+            name=rate,
+            marker_color=_color(palette, rate, index),
+            text=[f"{value:.0%}" for value in rows["value"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=rows["customers"],
+            hovertemplate=f"%{{x}}<br>{rate}: %{{y:.1%}} of %{{customdata:,}} customers<extra></extra>",
+        )
+
+    figure = _bar_per_group(bands, "rate", bar)
+    figure.update_layout(barmode="group")
+    counts = bands.drop_duplicates("score_band")
+    figure.update_xaxes(
+        title_text=f"milestone score at day {checkpoint_day} (band, points)",
+        categoryorder="array",
+        categoryarray=order,
+        type="category",
+        tickvals=[labels[band] for band in counts["score_band"]],
+        ticktext=[
+            f"{labels[band]}<br>n={n:,}"
+            for band, n in zip(counts["score_band"], counts["customers"], strict=True)
+        ],
+    )
+    figure.update_yaxes(
+        title_text=f"share of the band's customers (%), by day {window_days}",
+        tickformat=PERCENT,
+        rangemode="tozero",
+    )
+    return _finish(figure, f"Onboarding score at day {checkpoint_day} vs expansion by day {window_days} (%)")
+
+
 def checkpoint_states(states: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
     """Stacked horizontal bars: the share of each track's customers in each checkpoint state."""
 

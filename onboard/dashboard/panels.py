@@ -145,6 +145,53 @@ def routing_accuracy(data: ReportData, settings: ReportSettings) -> Panel:
     return _with(panel, charts.routing_accuracy(shape.accuracy_by_month(months), threshold))
 
 
+def milestone_funnel(data: ReportData, settings: ReportSettings) -> Panel:
+    """Reach rate per milestone and track, with the drop-off and hours between steps."""
+    panel = Panel(
+        "milestone-funnel",
+        "Milestone funnel per path",
+        "Share of each track's customers who reached each milestone by now (milestone_funnel); the "
+        "label over a step is the share of those who reached the previous step but not this one, and "
+        "the median hours between the two steps.",
+        wide=True,
+    )
+    funnel = shape.milestone_funnel(data.marts["milestone_funnel"], settings.tracks)
+    if funnel.empty:
+        return _empty(panel, "No customers yet.")
+    return _with(panel, charts.milestone_funnel(funnel))
+
+
+def adoption_velocity(data: ReportData, settings: ReportSettings) -> Panel:
+    """Mean milestones within the longest window per matured customer, per cohort week."""
+    days = max(settings.activation_windows_days)
+    panel = Panel(
+        "adoption-velocity",
+        "Adoption velocity per signup cohort",
+        f"Milestones reached within {days} days of signup per customer at least {days} days old "
+        "(adoption_velocity), per signup week: a rising line means newer cohorts move faster.",
+    )
+    velocity = shape.adoption_velocity(data.marts["adoption_velocity"], settings.tracks, days)
+    if velocity.empty:
+        return _empty(panel, f"No customer is {days} days old yet.")
+    return _with(panel, charts.adoption_velocity(velocity, days))
+
+
+def score_vs_expansion(data: ReportData, settings: ReportSettings) -> Panel:
+    """Expansion, contraction and churn rates per band of the day-14 milestone score."""
+    window, day = settings.expansion_window_days, settings.checkpoint_day
+    panel = Panel(
+        "score-vs-expansion",
+        "Onboarding score vs expansion",
+        f"Customers at least {window} days old, by their milestone score at day {day}: the share whose "
+        f"plan tier by day {window} is above (expanded) or below (contracted) their day-{day} tier, and "
+        "whose subscription is cancelled or deleted now (churned).",
+    )
+    bands = shape.score_vs_expansion(data.marts["score_vs_expansion"])
+    if bands.empty:
+        return _empty(panel, f"No customer is {window} days old yet.")
+    return _with(panel, charts.score_vs_expansion(bands, window, day))
+
+
 def _run_log_panel(
     panel: Panel,
     runs: pd.DataFrame | None,
@@ -206,6 +253,9 @@ PANELS = (
     stall_alerts,
     risk_actions,
     routing_accuracy,
+    adoption_velocity,
+    milestone_funnel,
+    score_vs_expansion,
     validation_health,
     sync_health,
 )

@@ -11,11 +11,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onboard.core.run_logs import SYNC_SCHEMA, VALIDATION_SCHEMA
+from onboard.core.run_logs import (
+    EXPERIMENT_RESULTS_TABLE,
+    EXPERIMENT_ROI_TABLE,
+    EXPERIMENTS_SCHEMA,
+    SYNC_SCHEMA,
+    VALIDATION_SCHEMA,
+)
 from onboard.dashboard.settings import ReportSettings
 
 #: Marts the dashboard needs: without any of them there is no report.
-MARTS = ("path_metrics", "cohort_routing_report", "onboarding_customers", "stall_alerts", "routing_accuracy")
+MARTS = (
+    "path_metrics",
+    "cohort_routing_report",
+    "onboarding_customers",
+    "stall_alerts",
+    "routing_accuracy",
+    "milestone_funnel",
+    "adoption_velocity",
+    "score_vs_expansion",
+)
 #: Reporting models the dashboard needs (models/reporting/, built into <schema>_reporting).
 REPORTING_MODELS = ("activation_by_cohort",)
 REPORTING_SCHEMA_SUFFIX = "_reporting"
@@ -115,6 +130,49 @@ def mart_queries(
             ("audit_month", "audited", "agreed", "accuracy", "below_threshold"),
             ("audit_month",),
         ),
+        "milestone_funnel": TableQuery(
+            schema,
+            "milestone_funnel",
+            (
+                "track",
+                "milestone",
+                "step",
+                "customers",
+                "reached",
+                "reach_rate",
+                "median_hours_from_previous_step",
+                "reached_previous_step",
+                "drop_off_from_previous_step",
+            ),
+            ("track", "step"),
+        ),
+        "adoption_velocity": TableQuery(
+            schema,
+            "adoption_velocity",
+            (
+                "signup_cohort_week",
+                "track",
+                f"matured_{max(settings.activation_windows_days)}d",
+                f"milestones_within_{max(settings.activation_windows_days)}d_mean",
+            ),
+            ("signup_cohort_week", "track"),
+        ),
+        "score_vs_expansion": TableQuery(
+            schema,
+            "score_vs_expansion",
+            (
+                "track",
+                "score_band",
+                "band_order",
+                "min_score",
+                "customers",
+                "expanded",
+                "expansion_rate",
+                "contracted_rate",
+                "churned_rate",
+            ),
+            ("track", "band_order"),
+        ),
         "activation_by_cohort": TableQuery(
             reporting_schema(schema),
             "activation_by_cohort",
@@ -157,6 +215,58 @@ SYNC_RUNS = TableQuery(
         "dry_run",
     ),
     ("destination", "started_at", "run_id"),
+)
+
+#: onboard experiments' readout, primary metric only; absent until a readout has run.
+EXPERIMENT_RESULTS = TableQuery(
+    EXPERIMENTS_SCHEMA,
+    EXPERIMENT_RESULTS_TABLE,
+    (
+        "experiment",
+        "arm",
+        "control_arm",
+        "metric",
+        "is_primary",
+        "customers",
+        "units",
+        "value",
+        "value_ci_low",
+        "value_ci_high",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_value",
+        "mdd",
+        "srm_p_value",
+        "srm_flag",
+        "enough_sample",
+        "verdict",
+        "as_of",
+    ),
+    ("experiment", "metric", "arm"),
+)
+
+#: onboard experiments' ROI estimates; absent until a readout has run.
+EXPERIMENT_ROI = TableQuery(
+    EXPERIMENTS_SCHEMA,
+    EXPERIMENT_ROI_TABLE,
+    (
+        "experiment",
+        "arm",
+        "control_arm",
+        "verdict",
+        "new_customers_per_year",
+        "new_customers_basis",
+        "lift",
+        "arpu",
+        "arpu_basis",
+        "csm_hours_per_year",
+        "loaded_hourly_cost",
+        "roi_low",
+        "roi",
+        "roi_high",
+    ),
+    ("experiment", "arm"),
 )
 
 

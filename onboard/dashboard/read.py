@@ -12,6 +12,8 @@ from onboard.core.errors import UsageError
 from onboard.core.targets import Target
 from onboard.core.warehouse import connect
 from onboard.dashboard.queries import (
+    EXPERIMENT_RESULTS,
+    EXPERIMENT_ROI,
     MARTS,
     REPORTING_MODELS,
     SYNC_RUNS,
@@ -36,6 +38,9 @@ class ReportData:
     marts: dict[str, pd.DataFrame]
     validation_runs: pd.DataFrame | None
     sync_runs: pd.DataFrame | None
+    #: onboard experiments' readout and ROI (None when no readout has run)
+    experiment_results: pd.DataFrame | None = None
+    experiment_roi: pd.DataFrame | None = None
 
     @property
     def rows_read(self) -> dict[str, int]:
@@ -88,7 +93,9 @@ def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
     reporting = reporting_schema(schema)
     with connect(target, read_only=True) as connection:
         cursor = connection.cursor()
-        existing = _existing_tables(cursor, (schema, reporting, VALIDATION_RUNS.schema, SYNC_RUNS.schema))
+        existing = _existing_tables(
+            cursor, (schema, reporting, VALIDATION_RUNS.schema, SYNC_RUNS.schema, EXPERIMENT_RESULTS.schema)
+        )
         missing = [
             f"{', '.join(absent)} in schema {where}"
             for where, models in ((schema, MARTS), (reporting, REPORTING_MODELS))
@@ -102,6 +109,12 @@ def read_report_data(target: Target, settings: ReportSettings) -> ReportData:
         }
         optional = {
             query.table: _frame(cursor, query) if (query.schema, query.table) in existing else None
-            for query in (VALIDATION_RUNS, SYNC_RUNS)
+            for query in (VALIDATION_RUNS, SYNC_RUNS, EXPERIMENT_RESULTS, EXPERIMENT_ROI)
         }
-    return ReportData(marts, optional[VALIDATION_RUNS.table], optional[SYNC_RUNS.table])
+    return ReportData(
+        marts,
+        optional[VALIDATION_RUNS.table],
+        optional[SYNC_RUNS.table],
+        optional[EXPERIMENT_RESULTS.table],
+        optional[EXPERIMENT_ROI.table],
+    )

@@ -11,6 +11,7 @@ from onboard.core.logs import log
 from onboard.core.paths import PROJECT_DIR
 from onboard.core.targets import Target
 from onboard.dashboard import shape
+from onboard.dashboard.experiments import experiments_panel
 from onboard.dashboard.page import PageHeader, page_html
 from onboard.dashboard.panels import build_panels
 from onboard.dashboard.read import read_report_data
@@ -92,7 +93,7 @@ def render_report(
     headline = shape.headline(
         data.marts["path_metrics"], customers, data.marts["stall_alerts"], settings.activation_windows_days
     )
-    panels = build_panels(data, settings)
+    panels = [*build_panels(data, settings), experiments_panel(data)]
     _write(out, page_html(header, headline, panels))
     result = ReportResult(
         path=out,

@@ -27,6 +27,8 @@ class ReportSettings(ConfigModel):
     stall_threshold_hours: int = Field(ge=0)
     checkpoint_day: Days
     risk_window_days: Days
+    #: customers this old count in score_vs_expansion; its later tier is as of this day
+    expansion_window_days: Days
     #: checkpoint_state's names by role (before the checkpoint, activated, in recovery, after
     #: the last cycle, exited); the states themselves are path_metrics' customers_<state> columns
     checkpoint_states: tuple[str, str, str, str, str]

@@ -25,6 +25,13 @@ TIME_TO_VALUE_COLUMNS = {
     "p90": "p90_time_to_value_hours",
 }
 
+#: score_vs_expansion's rates, by the label the chart shows.
+EXPANSION_RATES = {
+    "expanded": "expansion_rate",
+    "contracted": "contracted_rate",
+    "churned": "churned_rate",
+}
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -176,6 +183,72 @@ def checkpoint_states(path_metrics: pd.DataFrame, tracks: Sequence[str]) -> pd.D
     totals = long["track_customers"].fillna(0).astype("int64")
     long["share"] = (long["customers"] / totals.where(totals > 0)).fillna(0.0)
     return long[["track", "state", "customers", "share"]]
+
+
+def milestone_funnel(rows: pd.DataFrame, tracks: Sequence[str]) -> pd.DataFrame:
+    """The funnel of each track with customers, tracks in order and `all` last, steps in order.
+
+    dbt computes every figure (models/marts/milestone_funnel.sql). Columns: track, milestone,
+    step, customers, reached, reach_rate, drop_off (null on step 1), hours_from_previous.
+    """
+    frame = pd.DataFrame(
+        {
+            "track": rows["track"],
+            "milestone": rows["milestone"],
+            "step": rows["step"].astype("int64"),
+            "customers": rows["customers"].astype("int64"),
+            "reached": rows["reached"].astype("int64"),
+            "reach_rate": rows["reach_rate"].astype("float64"),
+            "drop_off": rows["drop_off_from_previous_step"].astype("float64"),
+            "hours_from_previous": rows["median_hours_from_previous_step"].astype("float64"),
+        }
+    )
+    frame = frame[frame["customers"] > 0]
+    order = [*ordered(frame["track"][frame["track"] != "all"], tracks), "all"]
+    return _sort_by(frame, "track", order, "step")
+
+
+def adoption_velocity(rows: pd.DataFrame, tracks: Sequence[str], days: int) -> pd.DataFrame:
+    """Mean milestones within `days` days per matured customer, per track and cohort week.
+
+    Cells without a matured customer (null mean) are left out. Columns: track,
+    signup_cohort_week, matured, mean.
+    """
+    frame = pd.DataFrame(
+        {
+            "track": rows["track"],
+            "signup_cohort_week": pd.to_datetime(rows["signup_cohort_week"]),
+            "matured": rows[f"matured_{days}d"].astype("int64"),
+            "mean": rows[f"milestones_within_{days}d_mean"].astype("float64"),
+        }
+    ).dropna(subset=["mean"])
+    order = [*ordered(frame["track"][frame["track"] != "all"], tracks), "all"]
+    return _sort_by(frame, "track", order, "signup_cohort_week")
+
+
+def score_vs_expansion(rows: pd.DataFrame) -> pd.DataFrame:
+    """The `all` rows of score_vs_expansion as one row per band and rate, bands in score order.
+
+    Columns: score_band, min_score, customers, expanded, rate (expansion, contraction,
+    churn), value; a band without customers has no rows.
+    """
+    bands = rows[rows["track"] == "all"].sort_values("band_order")
+    long = bands.melt(
+        id_vars=["score_band", "min_score", "customers", "expanded"],
+        value_vars=list(EXPANSION_RATES.values()),
+        var_name="column",
+    )
+    labels = {column: label for label, column in EXPANSION_RATES.items()}
+    return pd.DataFrame(
+        {
+            "score_band": long["score_band"],
+            "min_score": long["min_score"].astype("int64"),
+            "customers": long["customers"].astype("int64"),
+            "expanded": long["expanded"].astype("int64"),
+            "rate": long["column"].map(labels),
+            "value": long["value"].astype("float64"),
+        }
+    ).dropna(subset=["value"])
 
 
 def milestone_order(milestone_lists: Iterable[str | None]) -> list[str]:

@@ -9,6 +9,7 @@ The package reads as the data is made, chunk by chunk of customers:
 - `customers`  profiles: signup, tier, ARR, company size, email, team, activity span
 - `milestones` the onboarding funnel: when each milestone is first reached
 - `events`     clean product events per event name, properties as JSON value texts
+- `lift`       --lift: a known effect of an experiment's arm on 14-day activation
 - `defects`    schema breaks, arrival times (late, future-dated), duplicates, unusable rows
 - `rows`       event rows of a chunk and their text table
 - `emails`     the ESP export of the onboarding campaign
@@ -28,13 +29,14 @@ from onboard.core.errors import UsageError
 from onboard.core.tracking_plan import load_tracking_plan
 from onboard.generate.chunk import Run, build_chunk, chunk_numbers
 from onboard.generate.emails import EMAIL_COLUMNS
+from onboard.generate.lift import Lift, parse_lift
 from onboard.generate.manifest import MANIFEST_FILE, TABLES, Tally, build_manifest, write_manifest
 from onboard.generate.options import Break, GenerateOptions, check_options, parse_break
 from onboard.generate.rows import EVENT_COLUMNS
 from onboard.generate.tables import ACCOUNT_COLUMNS, AUDIT_COLUMNS, SUBSCRIPTION_COLUMNS
 from onboard.generate.writer import TableWriter
 
-__all__ = ["Break", "GenerateOptions", "generate", "parse_break"]
+__all__ = ["Break", "GenerateOptions", "Lift", "generate", "parse_break", "parse_lift"]
 
 COLUMNS = {
     "events": EVENT_COLUMNS,

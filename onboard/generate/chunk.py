@@ -17,6 +17,8 @@ from onboard.generate.customers import draw_customers
 from onboard.generate.defects import arrive, break_properties, duplicates, unusable
 from onboard.generate.emails import email_events
 from onboard.generate.events import EventBatch, product_events
+from onboard.generate.expansion import EXPANSION_STREAM, apply_expansion
+from onboard.generate.lift import LIFT_STREAM, LiftPlan, apply_lifts, plan_lifts
 from onboard.generate.manifest import Tally
 from onboard.generate.milestones import draw_milestones, milestone_event_names
 from onboard.generate.options import GenerateOptions
@@ -55,6 +57,7 @@ class Run:
     names: tuple[str, ...]  # event name codes
     required: dict[str, tuple[str, ...]]  # event name -> its required properties
     breaks: dict[str, float]  # --break field -> share
+    lifts: tuple[LiftPlan, ...] = ()  # --lift, with their experiments
 
     @classmethod
     def from_options(cls, options: GenerateOptions, plan: TrackingPlan) -> Run:
@@ -67,6 +70,7 @@ class Run:
             names=event_names(plan.event_names),
             required={name: tuple(p.name for p in plan.required(name)) for name in plan.event_names},
             breaks={b.field: b.share for b in options.breaks},
+            lifts=plan_lifts(options.lifts, options.experiments),
         )
 
 
@@ -99,8 +103,25 @@ def build_chunk(run: Run, index: int, number: np.ndarray) -> ChunkResult:
     as_of = run.as_of
     customers = draw_customers(rng_customers, number, run.id_width, as_of, run.history_seconds)
     reached = draw_milestones(rng_funnel, customers, as_of)
+    activation = milestone_event_names().index(milestone_event(project_vars().activation_milestone))
+    lift_customers, lift_changed = apply_lifts(
+        np.random.default_rng([run.seed, index, LIFT_STREAM]),
+        run.lifts,
+        customers,
+        reached,
+        activation,
+        as_of,
+    )
+    customers, expansion = apply_expansion(
+        np.random.default_rng([run.seed, index, EXPANSION_STREAM]), customers, reached, as_of
+    )
     batches = product_events(rng_events, customers, reached, as_of)
-    tally = Tally()
+    tally = Tally(
+        lift_customers=lift_customers,
+        lift_changed=lift_changed,
+        expansion_candidates=expansion.candidates,
+        expansion_upgraded=expansion.upgraded,
+    )
     tally.break_rows.update(break_properties(rng_defects, batches, run.required, run.breaks))
     for batch in batches:
         tally.broken_properties.update(broken_required(batch, run.plan))
@@ -129,7 +150,6 @@ def build_chunk(run: Run, index: int, number: np.ndarray) -> ChunkResult:
         dict(zip(TRACKS, np.bincount(track, minlength=len(TRACKS)).tolist(), strict=True))
     )
     has_subscription, older_subscription = row_presence(rng_tables, len(customers))
-    activation = milestone_event_names().index(milestone_event(project_vars().activation_milestone))
     emails = email_events(rng_emails, customers, reached, activation, as_of, index)
     tally.email_duplicate_rows = emails.duplicate_rows
     tables = {

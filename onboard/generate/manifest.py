@@ -37,7 +37,18 @@ is exact for the files beside it. Format (generator_version 1):
     }
   },
   "email_events": {"rows": 9000, "duplicate_rows": 90},   # duplicates: same event_id
-  "customers_by_track": {"high_touch": 98, "standard": 651, "self_serve": 251}
+  "customers_by_track": {"high_touch": 98, "standard": 651, "self_serve": 251},
+  "lifts": [                       # one entry per --lift (onboard/generate/lift.py)
+    {"experiment": "global_holdout", "arm": "automated", "delta": 0.08,
+     "customers": 950, "changed": 41}  # customers: generated in the arm; changed: activations moved
+  ],
+  "expansion": {                   # the injected upgrades (onboard/generate/expansion.py):
+    "base_rate": 0.01, "per_milestone_rate": 0.06,   # P(upgrade) = base + per x milestones
+    "from_day": 14, "to_day": 60,  # within checkpoint_day days; upgrade in (day 14, day 60]
+    "by_milestones_within_window": {   # customers who could upgrade, >= to_day days old
+      "0": {"customers": 120, "upgraded": 1}, "1": {...}, ...
+    }
+  }
 }
 ```
 
@@ -60,7 +71,9 @@ from typing import Any
 
 from onboard.core.raw_tables import GENERATED_UNUSABLE_REASONS as UNUSABLE_REASONS
 from onboard.core.tracking_plan import TrackingPlan
+from onboard.generate.expansion import BASE_RATE, PER_MILESTONE_RATE
 from onboard.generate.options import GenerateOptions
+from onboard.generate.rules import project_vars
 from onboard.generate.vocabulary import TRACKS
 
 GENERATOR_VERSION = 1
@@ -85,6 +98,11 @@ class Tally:
     break_rows: Counter[tuple[str, str]] = field(default_factory=Counter)
     email_duplicate_rows: int = 0
     customers_by_track: Counter[str] = field(default_factory=Counter)
+    lift_customers: Counter[str] = field(default_factory=Counter)  # --lift key -> customers in the arm
+    lift_changed: Counter[str] = field(default_factory=Counter)  # --lift key -> activations moved
+    # milestones reached within checkpoint_day days -> customers who could upgrade / upgraded
+    expansion_candidates: Counter[str] = field(default_factory=Counter)
+    expansion_upgraded: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         """Add another tally's counts to this one."""
@@ -154,6 +172,36 @@ def build_manifest(options: GenerateOptions, as_of: int, plan: TrackingPlan, tal
             "duplicate_rows": tally.email_duplicate_rows,
         },
         "customers_by_track": _complete(tally.customers_by_track, list(TRACKS)),
+        "lifts": [
+            {
+                "experiment": lift.experiment,
+                "arm": lift.arm,
+                "delta": lift.delta,
+                "customers": int(tally.lift_customers[lift.key]),
+                "changed": int(tally.lift_changed[lift.key]),
+            }
+            for lift in options.lifts
+        ],
+        "expansion": _expansion(tally),
+    }
+
+
+def _expansion(tally: Tally) -> dict[str, Any]:
+    """The injected relation between early milestones and upgrades (onboard/generate/expansion.py)."""
+    variables = project_vars()
+    keys = sorted({*tally.expansion_candidates, *tally.expansion_upgraded}, key=int)
+    return {
+        "base_rate": BASE_RATE,
+        "per_milestone_rate": PER_MILESTONE_RATE,
+        "from_day": variables.checkpoint_day,
+        "to_day": variables.expansion_window_days,
+        "by_milestones_within_window": {
+            key: {
+                "customers": int(tally.expansion_candidates[key]),
+                "upgraded": int(tally.expansion_upgraded[key]),
+            }
+            for key in keys
+        },
     }
 
 

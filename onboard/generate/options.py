@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from onboard.core.errors import UsageError
+from onboard.core.project_config import ExperimentConfig
 from onboard.core.tracking_plan import TrackingPlan, load_tracking_plan
+from onboard.generate.lift import Lift, plan_lifts
 
 FORMATS = ("parquet", "csv")
 
@@ -74,6 +76,10 @@ class GenerateOptions:
     fmt: Literal["parquet", "csv"] = "parquet"
     breaks: tuple[Break, ...] = ()
     history_days: int = 120
+    #: --lift: known effects on 14-day activation of experiments' arms (onboard/generate/lift.py)
+    lifts: tuple[Lift, ...] = ()
+    #: the experiments the lifts name (var experiments, with a build's overrides)
+    experiments: tuple[ExperimentConfig, ...] = ()
 
 
 def check_options(options: GenerateOptions) -> None:
@@ -94,3 +100,4 @@ def check_options(options: GenerateOptions) -> None:
         if broken.field in seen:
             raise UsageError(f"--break {broken.field} is given more than once")
         seen.add(broken.field)
+    plan_lifts(options.lifts, options.experiments)

@@ -35,6 +35,8 @@ class GeneratorVars(ConfigModel):
     routing: Routing
     activation_milestone: str
     team_invite_milestone: str
+    checkpoint_day: int
+    expansion_window_days: int
 
 
 @cache

@@ -4,8 +4,9 @@ A run validates many chunks, so GX never sees the whole window at once; the comb
 counts of each expectation are turned back into GX validation results (element count,
 unexpected count and share, example event ids) and rendered with GX's
 `ValidationResultsPageRenderer`, one page per suite, plus an index of the run with the
-volume checks (which are ours, not GX expectations). The pages load GX's stylesheets
-and scripts from its CDN, as Data Docs always do; the counts are in the HTML itself.
+volume checks (which are ours, not GX expectations). GX's pages are made self-contained
+(`offline_docs.py`): no stylesheet, script, font or image from the network, no link out of
+the run's folder, so the folder reads offline and can be copied or archived as it is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onboard.validate import volume
+from onboard.validate.offline_docs import offline_page
 from onboard.validate.outcome import ExpectationOutcome, SuiteOutcome, ValidationOutcome
 
 
@@ -108,13 +110,15 @@ td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style></head
 def write_data_docs(run: ValidationOutcome, folder: Path) -> Path:
     """Write index.html and one GX page per suite with rows into folder; the index's path."""
     folder.mkdir(parents=True, exist_ok=True)
-    pages: dict[str, str] = {}
+    pages = {
+        suite.name: f"{suite.name}.html"
+        for suite in run.suites
+        if suite.name != volume.SUITE and suite.rows > 0
+    }
+    files = {*pages.values(), "index.html"}
     for suite in run.suites:
-        if suite.name == volume.SUITE or suite.rows == 0:
-            continue
-        name = f"{suite.name}.html"
-        (folder / name).write_text(_suite_page(run, suite))
-        pages[suite.name] = name
+        if suite.name in pages:
+            (folder / pages[suite.name]).write_text(offline_page(_suite_page(run, suite), files))
     index = folder / "index.html"
     index.write_text(_index(run, pages))
     return index

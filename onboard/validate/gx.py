@@ -96,7 +96,7 @@ class Validator:
                 raise InputError(f"suite {suite.name}: {kind} failed: {message}")
             result: dict[str, Any] = item.result
             indexes = result.get("partial_unexpected_index_list") or []
-            examples = [str(v) for v in frame.loc[indexes, id_column].tolist() if v is not None and v == v]
+            examples = _examples(frame, indexes, id_column, item.expectation_config)
             results.append(
                 ChunkResult(
                     element_count=int(result.get("element_count") or 0),
@@ -105,3 +105,18 @@ class Validator:
                 )
             )
         return results
+
+
+def _examples(frame: pd.DataFrame, indexes: list[Any], id_column: str, expectation: Any) -> list[str]:
+    """The ids of failing rows; for a malformed value, each with the value: `c2 [1,200]`."""
+    meta = (expectation.meta or {}) if expectation is not None else {}
+    column = (expectation.kwargs or {}).get("column") if expectation is not None else None
+    show_value = meta.get("kind") == "malformed" and column in frame.columns and column != id_column
+    examples = []
+    for index in indexes:
+        key = frame.at[index, id_column]
+        if key is None or key != key:
+            continue
+        value = frame.at[index, column] if show_value else None
+        examples.append(f"{key} [{value}]" if value is not None and value == value else str(key))
+    return examples

@@ -31,11 +31,17 @@ from onboard.validate.config import (
 GX_VERSION = "1.24.1"
 EVENTS_SUITE = "events"
 TABLE_SUITES = ("accounts", "subscriptions", "email_events", "routing_audits")
+#: The raw tables validated as whole snapshots, not as a window of arrivals: no share floor
+#: (docs/definitions.md#validation-tolerances).
+SNAPSHOT_SUITES = ("accounts", "subscriptions", "routing_audits")
 #: arr is a non-negative decimal; staging reads anything else as null (docs/definitions.md#negative-arr).
 ARR_PATTERN = r"^[0-9]{1,18}(?:\.[0-9]{1,6})?$"
 #: An event that occurred more than an hour after it was received is future-dated
 #: (docs/definitions.md#future-dated).
 FUTURE_DATED_HOURS = 1.0
+#: Event_ids re-sent with different content: one copy is kept, the others only counted
+#: (docs/definitions.md#conflicting-duplicates).
+CONFLICTS_CHECK = "events.conflicting_duplicates"
 INTEGER_PATTERNS = {
     "positive_integer": r"^[1-9][0-9]*$",
     "non_negative_integer": r"^(?:0|[1-9][0-9]*)$",
@@ -115,7 +121,8 @@ def event_suite(event: str, plan: TrackingPlan, config: ValidationConfig) -> dic
 
 
 def events_suite(config: ValidationConfig) -> dict[str, Any]:
-    """The events table as a whole: unusable rows per reason (docs/definitions.md#unusable-rows)."""
+    """The events table as a whole: unusable rows per reason (docs/definitions.md#unusable-rows),
+    future-dated events, and event_ids re-sent with conflicting content (a warning)."""
     expectations = [
         _expectation(
             "expect_column_values_to_not_be_in_set",
@@ -132,6 +139,16 @@ def events_suite(config: ValidationConfig) -> dict[str, Any]:
             {"column": "hours_ahead", "max_value": FUTURE_DATED_HOURS},
             "events.future_dated",
             {"event": "events", "property": "occurred_at", "kind": "future_dated"},
+            config,
+            default_severity="warning",
+        )
+    )
+    expectations.append(
+        _expectation(
+            "expect_column_values_to_be_null",
+            {"column": "conflicting_copies"},
+            CONFLICTS_CHECK,
+            {"event": "events", "property": "event_id", "kind": "conflicting_duplicates"},
             config,
             default_severity="warning",
         )

@@ -11,7 +11,7 @@ in mappings.yml.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any, Literal, Protocol
@@ -35,6 +35,15 @@ class FieldSpec(ConfigModel):
     """How one model column is sent, as mappings.yml writes it (every key optional)."""
 
     property: str | None = None
+    type: FieldType = "string"
+    label: str | None = None
+
+
+class PrefixSpec(ConfigModel):
+    """How every model column starting with a prefix is sent (columns a build may or may not have,
+    such as one per configured experiment); property = property_prefix + the rest of the column."""
+
+    property_prefix: str | None = None
     type: FieldType = "string"
     label: str | None = None
 
@@ -66,6 +75,8 @@ class DestinationConfig(ConfigModel):
     rate_limit: RateLimit = RateLimit()
     guarded: tuple[str, ...] = ()
     field_specs: dict[str, FieldSpec | None] = Field(alias="fields")
+    #: model columns sent when the built model has them, by prefix (sync/mappings.yml explains)
+    column_prefixes: dict[str, PrefixSpec | None] = Field(default_factory=dict)
     _name: str = PrivateAttr("")
 
     @property
@@ -88,6 +99,24 @@ class DestinationConfig(ConfigModel):
             prop = spec.property or column
             mappings.append(FieldMapping(column, prop, spec.type, spec.label or prop))
         return tuple(mappings)
+
+    def with_columns(self, held: Sequence[str]) -> DestinationConfig:
+        """This entry plus a field for each of the model's columns (`held`) that a `column_prefixes`
+        entry matches and `fields` does not map; the same entry when there are none."""
+        extra: dict[str, FieldSpec | None] = {}
+        for prefix, spec in self.column_prefixes.items():
+            spec = spec or PrefixSpec()
+            start = prefix if spec.property_prefix is None else spec.property_prefix
+            for column in held:
+                if column.startswith(prefix) and column not in self.field_specs and column != self.key:
+                    rest = column[len(prefix) :]
+                    label = f"{spec.label} {rest.strip('_')}".strip() if spec.label else None
+                    extra.setdefault(column, FieldSpec(property=start + rest, type=spec.type, label=label))
+        if not extra:
+            return self
+        copy = self.model_copy(update={"field_specs": {**self.field_specs, **extra}})
+        copy.__dict__.pop("fields", None)  # the cached field list is the original's
+        return copy
 
     @property
     def columns(self) -> list[str]:

@@ -1,0 +1,130 @@
+{%- set experiments = experiments() %}
+
+-- every eligible customer's arm in each configured experiment (docs/definitions.md#experiment-assignment):
+-- eligibility only from what the first signup fixes, the arm from a hash of name and customer_id
+with
+
+customers as (
+    select * from {{ ref('int_customers_signed_up') }}
+),
+
+events as (
+    select * from {{ ref('int_events_filtered_as_of') }}
+),
+
+-- the first signup's valid plan_tier (invalid tiers read as null in staging)
+signups as (
+    select
+        customer_id,
+        plan_tier,
+        row_number() over (
+            partition by customer_id
+            order by {{ first_signup_order() }}
+        ) as signup_number
+    from events
+    where event_name = 'signup_completed'
+),
+
+at_signup as (
+    select
+        customers.customer_id,
+        customers.signup_at,
+        customers.signup_source,
+        signups.plan_tier as signup_plan_tier
+    from customers
+    inner join signups
+        on
+            customers.customer_id = signups.customer_id
+            and signups.signup_number = 1
+),
+
+{% if experiments %}
+hashed as (
+    {%- for experiment in experiments %}
+    select
+        '{{ experiment.name }}' as experiment,
+        customer_id,
+        signup_at,
+        {{ experiment_hash(experiment.name, 'customer_id') }} as assignment_hash
+    from at_signup
+    where
+        signup_at >= {{ experiment_time(experiment.starts_at) }}
+        {%- if experiment.ends_at is not none %}
+            and signup_at < {{ experiment_time(experiment.ends_at) }}
+        {%- endif %}
+        {%- if experiment.plan_tiers is not none %}
+            and signup_plan_tier in ({{ quoted_list(experiment.plan_tiers) }})
+        {%- endif %}
+        {%- if experiment.signup_sources is not none %}
+            and signup_source in ({{ quoted_list(experiment.signup_sources) }})
+        {%- endif %}
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
+),
+
+-- the first arm in config order whose cumulative weight exceeds u = assignment_hash / 2^32
+final as (
+    select
+        experiment,
+        customer_id,
+        case
+            {%- for experiment in experiments %}
+                {%- set bounds = experiment_arm_bounds(experiment) %}
+                {%- for arm in experiment.arms %}
+                    when
+                        experiment = '{{ experiment.name }}'
+                        {%- if not loop.last %}
+                            and assignment_hash < {{ bounds[loop.index0] }}
+                        {%- endif %}
+                        then '{{ arm.name }}'
+                {%- endfor %}
+            {%- endfor %}
+        end as arm,
+        case
+            {%- for experiment in experiments %}
+                {%- set bounds = experiment_arm_bounds(experiment) %}
+                {%- for arm in experiment.arms %}
+                    when
+                        experiment = '{{ experiment.name }}'
+                        {%- if not loop.last %}
+                            and assignment_hash < {{ bounds[loop.index0] }}
+                        {%- endif %}
+                        then {{ 'true' if arm.get('holdout', false) else 'false' }}
+                {%- endfor %}
+            {%- endfor %}
+        end as is_holdout,
+        case
+            {%- for experiment in experiments %}
+                when experiment = '{{ experiment.name }}'
+                    then
+                        {{ as_of() }} >= {{ experiment_time(experiment.starts_at) }}
+                        {%- if experiment.ends_at is not none %}
+                            and {{ as_of() }} < {{ experiment_time(experiment.ends_at) }}
+                        {%- endif %}
+            {%- endfor %}
+        end as is_running,
+        signup_at as assigned_at,
+        assignment_hash
+    from hashed
+)
+
+{% else %}
+-- no experiment configured: no rows, the same columns
+final as (
+    select
+        cast(null as {{ dbt.type_string() }}) as experiment,
+        customer_id,
+        cast(null as {{ dbt.type_string() }}) as arm,
+        cast(null as boolean) as is_holdout,
+        cast(null as boolean) as is_running,
+        signup_at as assigned_at,
+        cast(null as {{ dbt.type_bigint() }}) as assignment_hash
+    from at_signup
+    where 1 = 0
+)
+{% endif %}
+
+select * from final
