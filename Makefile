@@ -14,7 +14,7 @@ SPARK_VENV := .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 SPARK_STAMP := $(SPARK_VENV)/.installed
 
-.PHONY: demo test lint unit install lock bench bench-10m bench-sync clean help spark-install spark-test bench-spark
+.PHONY: demo test lint unit install lock bench bench-10m bench-features bench-sync clean help spark-install spark-test bench-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,6 +49,9 @@ bench: $(STAMP)  ## generate, load, validate, build, sync plan at 100k and 1M cu
 bench-10m: $(STAMP)  ## the same at 10M customers on DuckDB; writes docs/benchmarks.md
 	ONBOARD_DUCKDB_MEMORY_LIMIT=$${ONBOARD_DUCKDB_MEMORY_LIMIT:-12GB} ONBOARD_DBT_THREADS=$${ONBOARD_DBT_THREADS:-1} \
 	  $(BIN)/python -m benchmarks pipeline --customers 10000000 --section bench-10m
+
+bench-features: $(STAMP)  ## funnel marts' share of a 1M build; experiments build and readout at 1M; writes docs/benchmarks.md
+	$(BIN)/python -m benchmarks features
 
 bench-sync: $(STAMP)  ## HubSpot sync throughput at the rate limit, 1M-row sync plans; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks sync

@@ -1,11 +1,11 @@
-"""`python -m benchmarks {pipeline,sync}` from the repo root: what the Makefile's bench targets run."""
+"""`python -m benchmarks {pipeline,sync,features}` from the repo root: what the Makefile's bench targets run."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from benchmarks import pipeline, sync
+from benchmarks import features, pipeline, sync
 from onboard.core.logs import configure_logging
 from onboard.core.paths import PROJECT_DIR
 
@@ -17,7 +17,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="Benchmarks of onboarding-paths; each writes its table into docs/benchmarks.md.",
     )
-    commands = main.add_subparsers(dest="command", required=True, metavar="{pipeline,sync}")
+    commands = main.add_subparsers(dest="command", required=True, metavar="{pipeline,sync,features}")
 
     steps = commands.add_parser(
         "pipeline",
@@ -65,6 +65,18 @@ def parser() -> argparse.ArgumentParser:
     syncs.add_argument(
         "--section", default=sync.SECTION, help="<!-- SECTION:start --> markers to write between"
     )
+
+    extras = commands.add_parser(
+        "features",
+        help="what the funnel marts add to a build; the experiments readout at scale",
+        description=(features.__doc__ or "").split("\n\n")[1].replace("\n", " "),
+    )
+    extras.add_argument("--customers", type=int, default=features.DEFAULT_CUSTOMERS, metavar="N")
+    extras.add_argument("--work-dir", type=Path, default=features.WORK_DIR, help="scratch folder")
+    extras.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write the table into")
+    extras.add_argument(
+        "--section", default=features.SECTION, help="<!-- SECTION:start --> markers to write between"
+    )
     return main
 
 
@@ -76,6 +88,11 @@ def main(argv: list[str] | None = None) -> None:
             args.sizes or list(pipeline.DEFAULT_SIZES), args.work_dir, args.output, args.section, args.target
         )
         print(pipeline.render_markdown(results, args.target))
+        print(f"written to {args.output}")
+        return
+    if args.command == "features":
+        results = features.run(args.customers, args.work_dir, args.output, args.section)
+        print(pipeline.render_markdown(results))
         print(f"written to {args.output}")
         return
     output = None if args.no_output else args.output

@@ -539,3 +539,13 @@ def test_postgres_assigns_every_customer_as_duckdb_does(target, postgres_assignm
     )
     assert len(duck) > 300
     assert sorted(postgres_assignments) == sorted(duck)
+
+
+def test_a_build_with_a_broken_experiment_stops_before_dbt_with_one_line(duckdb_target):
+    from onboard.build import build
+
+    broken = {"experiments": [{"name": "Bad-Name", "starts_at": "2026-01-01", "control": "a", "arms": []}]}
+    with pytest.raises(ConfigError, match=r"vars\.experiments.*Bad-Name") as caught:
+        build(duckdb_target, overrides=broken)
+    assert "\n" not in str(caught.value)
+    assert not duckdb_target.duckdb_path.exists()  # dbt never ran: no warehouse was made

@@ -9,6 +9,7 @@ from typing import Any
 from onboard.build.summary import WarehouseSummary, summarise
 from onboard.core.as_of import dbt_as_of
 from onboard.core.dbt import run_dbt
+from onboard.core.project_config import read_experiments
 from onboard.core.targets import Target
 
 __all__ = ["WarehouseSummary", "build", "summarise"]
@@ -32,6 +33,8 @@ def build(
 
     `overrides`: vars given to dbt over dbt_project.yml's (the demo's experiments), never written there.
     """
+    # a mistake in var experiments is one line from the config reader, not a dbt compile error
+    read_experiments(overrides=overrides)
     variables: dict[str, object] = {**(overrides or {})}
     if as_of:
         variables["as_of"] = dbt_as_of(as_of)
