@@ -1,4 +1,4 @@
-{#- a table, not a view: a DuckDB view names the database file it was built in, so a copy breaks it -#}
+{#- a table: the dashboard reads it whole, and a table is computed once per build -#}
 {{ config(materialized='table', schema='reporting') }}
 {%- set windows = var('activation_windows_days') %}
 
