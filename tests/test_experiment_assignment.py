@@ -549,3 +549,34 @@ def test_a_build_with_a_broken_experiment_stops_before_dbt_with_one_line(duckdb_
         build(duckdb_target, overrides=broken)
     assert "\n" not in str(caught.value)
     assert not duckdb_target.duckdb_path.exists()  # dbt never ran: no warehouse was made
+
+
+def test_an_assignment_never_changes_at_a_later_as_of(built, tmp_path, assignments):
+    """Built 30 days earlier, every customer then assigned has the same arm later; later builds only add."""
+    path = tmp_path / "earlier.duckdb"
+    shutil.copy(built, path)
+    earlier = {**VARIABLES, "as_of": dbt_as_of(SYNC_AS_OF - timedelta(days=30))}
+    rebuilt = run_dbt(
+        "build",
+        "--select",
+        "+experiment_assignments",
+        "--exclude",
+        "test_type:unit",
+        "--vars",
+        json.dumps(earlier),
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+        warehouse=path,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    target = Target("duckdb", "duckdb", {"type": "duckdb", "path": str(path), "schema": "main"})
+    then = {
+        (e, c): (arm, at)
+        for e, c, arm, at in query(
+            target, "select experiment, customer_id, arm, assigned_at from main.experiment_assignments"
+        )
+    }
+    assert 0 < len(then) < len(assignments)
+    assert {key: (arm, at) for key, (arm, _, at, _) in assignments.items() if key in then} == then
