@@ -1,4 +1,4 @@
-"""`python -m benchmarks {pipeline,sync,features}` from the repo root: what the Makefile's bench targets run."""
+"""`python -m benchmarks {pipeline,sync,features}` (repo root): what the Makefile's bench targets run."""
 
 from __future__ import annotations
 

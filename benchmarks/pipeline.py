@@ -69,13 +69,15 @@ def bench_size(
     as_of: datetime,
     target: str = "duckdb",
     on_step: Callable[[StepResult], None] = lambda result: None,
+    build_args: tuple[str, ...] = (),
 ) -> list[StepResult]:
     """Generate, load, validate, full build, a one-day incremental build and the sync plan at one size.
 
     On Spark the same steps: validate and the sync plan read Spark's files through the
     state store (onboard/core/spark_state_store.py). on_step sees each result as soon as it is
     measured. The generated Parquet files are removed once loaded: the warehouse holds the
-    data, and at the largest sizes the disk would not hold both.
+    data, and at the largest sizes the disk would not hold both. build_args go to both builds
+    (the harness's own test builds the models only: `--exclude`, the tests' selectors).
     """
     data_dir = work_dir / f"data_{customers}"
     warehouse = work_dir / f"bench_{customers}.duckdb"
@@ -132,12 +134,18 @@ def bench_size(
     shutil.rmtree(day0)
     measure("validate", ["validate"], f"{events - new_rows:,} event rows, GX")
     measure(
-        "full build", ["build", "--as-of", dbt_as_of(previous_day), "--full-refresh"], "dbt build incl. tests"
+        "full build",
+        ["build", "--as-of", dbt_as_of(previous_day), "--full-refresh", *build_args],
+        "dbt build incl. tests",
     )
     measure("load one day (append)", ["load", str(day1), "--append"], f"{new_rows:,} event rows")
     shutil.rmtree(day1)
     measure("validate one day", ["validate"], f"{new_rows:,} new event rows")
-    measure("one-day incremental build", ["build", "--as-of", dbt_as_of(as_of)], "dbt build incl. tests")
+    measure(
+        "one-day incremental build",
+        ["build", "--as-of", dbt_as_of(as_of), *build_args],
+        "dbt build incl. tests",
+    )
     measure("sync plan (dry run)", ["sync", "all", "--dry-run"], "hubspot + customerio")
     return results
 
@@ -163,7 +171,12 @@ def render_markdown(results: list[StepResult], target: str = "duckdb") -> str:
 
 
 def run_bench(
-    sizes: list[int], work_dir: Path, output: Path | None, section: str = "bench", target: str = "duckdb"
+    sizes: list[int],
+    work_dir: Path,
+    output: Path | None,
+    section: str = "bench",
+    target: str = "duckdb",
+    build_args: tuple[str, ...] = (),
 ) -> list[StepResult]:
     """Run every size; write the table into output between the section's markers.
 
@@ -189,5 +202,5 @@ def run_bench(
             write_section(output, render_markdown(results, target), section)
 
     for customers in sizes:
-        bench_size(customers, work_dir, as_of, target, on_step=record)
+        bench_size(customers, work_dir, as_of, target, on_step=record, build_args=build_args)
     return results

@@ -82,13 +82,17 @@ def test_build_of_generated_data_passes_and_sets_aside_exactly_the_manifests_unu
 #: spilled tens of GB at 10 M customers; `not_materialized()` keeps such CTEs streaming.
 BUFFERED_CTES = {
     "activation_by_cohort": ["customers"],
+    "adoption_velocity": ["customers"],
     "base_product__events": ["repeated"],
     "cohort_routing_report": ["customers"],
     "crm_contacts": ["with_email"],
+    "int_customers_scored": ["customers"],
     "int_customers_stalled": ["gaps"],
     "int_milestones_reached": ["milestones"],
+    "int_plan_tiers_at_days": ["customers", "tier_events"],
     "path_metrics": ["customers"],
     "stg_esp__email_events": ["repeated"],
+    "stg_product__events_conflicts": ["ranked"],
 }
 
 
