@@ -38,8 +38,8 @@ lint: $(STAMP)  ## ruff, mypy, sqlfluff, and the import rule (core <- features <
 	$(BIN)/mypy onboard sync benchmarks
 	$(BIN)/sqlfluff lint models macros tests --processes 2
 
-test: lint  ## every test: lint, then pytest (dbt builds on generated data included), one worker per core
-	$(BIN)/pytest -n 2 --dist loadfile --durations=15
+test: lint  ## every test: lint, then pytest (dbt builds on generated data included); three workers: the sync tests wait on rate limits while dbt works
+	$(BIN)/pytest -n 3 --dist loadfile --durations=15
 
 bench: $(STAMP)  ## generate, load, validate, build, sync plan at 100k and 1M customers; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks pipeline

@@ -14,11 +14,7 @@ customers as (
 ),
 
 tracks as (
-    {%- for track in var('tracks') %}
-    select '{{ track }}' as track
-    union all
-    {%- endfor %}
-    select 'all' as track
+    {{ tracks_and_all() }}
 ),
 
 cohort_weeks as (

@@ -22,11 +22,7 @@ milestones as (
 ),
 
 tracks as (
-    {%- for track in var('tracks') %}
-    select '{{ track }}' as track
-    union all
-    {%- endfor %}
-    select 'all' as track
+    {{ tracks_and_all() }}
 ),
 
 -- each milestone with the step before it (null for the first step)

@@ -16,11 +16,7 @@ tiers_at_days as (
 ),
 
 tracks as (
-    {%- for track in var('tracks') %}
-    select '{{ track }}' as track
-    union all
-    {%- endfor %}
-    select 'all' as track
+    {{ tracks_and_all() }}
 ),
 
 -- the bands of var priority_score_bands, lowest score first, then var lowest_priority
