@@ -66,10 +66,12 @@ hashed as (
 ),
 
 -- the first arm in config order whose cumulative weight exceeds u = assignment_hash / 2^32
-final as (
+armed as (
     select
         experiment,
         customer_id,
+        signup_at,
+        assignment_hash,
         case
             {%- for experiment in experiments %}
                 {%- set bounds = experiment_arm_bounds(experiment) %}
@@ -82,18 +84,20 @@ final as (
                         then '{{ arm.name }}'
                 {%- endfor %}
             {%- endfor %}
-        end as arm,
+        end as arm
+    from hashed
+),
+
+final as (
+    select
+        experiment,
+        customer_id,
+        arm,
         case
             {%- for experiment in experiments %}
-                {%- set bounds = experiment_arm_bounds(experiment) %}
-                {%- for arm in experiment.arms %}
-                    when
-                        experiment = '{{ experiment.name }}'
-                        {%- if not loop.last %}
-                            and assignment_hash < {{ bounds[loop.index0] }}
-                        {%- endif %}
-                        then {{ 'true' if arm.get('holdout', false) else 'false' }}
-                {%- endfor %}
+                {%- set holdouts = experiment.arms | selectattr('holdout') | map(attribute='name') | list %}
+                when experiment = '{{ experiment.name }}'
+                    then {% if holdouts %}arm in ({{ quoted_list(holdouts) }}){% else %}false{% endif %}
             {%- endfor %}
         end as is_holdout,
         case
@@ -108,7 +112,7 @@ final as (
         end as is_running,
         signup_at as assigned_at,
         assignment_hash
-    from hashed
+    from armed
 )
 
 {% else %}

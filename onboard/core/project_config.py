@@ -345,11 +345,15 @@ class ExperimentConfig(ConfigModel):
             bounds.append(math.ceil(cumulative * HASH_SCALE))
         return tuple(bounds)
 
+    def arm_index(self, customer_id: str) -> int:
+        """The index (config order) of the arm `customer_id` is assigned to if eligible
+        (docs/definitions.md#experiment-assignment)."""
+        h = int(hashlib.md5(f"{self.name}:{customer_id}".encode()).hexdigest()[:8], 16)
+        return next((i for i, bound in enumerate(self.thresholds()) if h < bound), len(self.arms) - 1)
+
     def arm_for(self, customer_id: str) -> ExperimentArm:
         """The arm `customer_id` is assigned to if eligible (docs/definitions.md#experiment-assignment)."""
-        h = int(hashlib.md5(f"{self.name}:{customer_id}".encode()).hexdigest()[:8], 16)
-        index = next((i for i, bound in enumerate(self.thresholds()) if h < bound), len(self.arms) - 1)
-        return self.arms[index]
+        return self.arms[self.arm_index(customer_id)]
 
     def is_running(self, as_of: datetime) -> bool:
         """starts_at <= as_of < ends_at (ends_at null: open); as_of naive UTC."""

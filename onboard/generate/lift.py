@@ -1,7 +1,7 @@
 """`--lift EXPERIMENT:ARM:DELTA`: a known effect of an experiment's arm on 14-day activation.
 
 The arm of each customer is the project's assignment (docs/definitions.md#experiment-assignment,
-`ExperimentConfig.thresholds` of onboard/core/project_config.py: the same md5 formula), and
+`ExperimentConfig.arm_index` of onboard/core/project_config.py), and
 eligibility is the experiment's window and its tier / source lists applied to what the
 generator drew for the signup. In the lifted arm, a customer not activated within 14 days
 of signup is made to activate within them with probability DELTA / (1 - p), p being the
@@ -15,7 +15,6 @@ Draws come from a random stream of their own, so without --lift the output is un
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -95,14 +94,10 @@ def plan_lifts(lifts: tuple[Lift, ...], experiments: tuple[ExperimentConfig, ...
 
 
 def arm_indexes(experiment: ExperimentConfig, customer_ids: list[str]) -> np.ndarray:
-    """Each customer's arm (index in config order) by the project's md5 assignment."""
-    hashes = np.fromiter(
-        (int(hashlib.md5(f"{experiment.name}:{cid}".encode()).hexdigest()[:8], 16) for cid in customer_ids),
-        dtype=np.int64,
-        count=len(customer_ids),
+    """Each customer's arm (index in config order): ExperimentConfig.arm_index, the project's assignment."""
+    return np.fromiter(
+        (experiment.arm_index(cid) for cid in customer_ids), dtype=np.int64, count=len(customer_ids)
     )
-    bounds = np.asarray(experiment.thresholds(), dtype=np.int64)
-    return np.minimum(np.searchsorted(bounds, hashes, side="right"), len(bounds) - 1)
 
 
 def eligible(experiment: ExperimentConfig, customers: Customers) -> np.ndarray:
