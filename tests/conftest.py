@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
 import subprocess
 import sys
@@ -179,13 +180,31 @@ def sync_both_to_fakes(target: Target, monkeypatch: pytest.MonkeyPatch) -> tuple
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A validated, built warehouse file, built once for the sync tests (test_sync, test_sync_failures)."""
+    """A validated, built warehouse file, built once per test session and only read (tests copy it).
+
+    Under pytest-xdist the workers share one build: the first to take the lock builds it in the
+    session's common temp folder, the others wait and reuse it.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return _build_once(tmp_path_factory.mktemp("sync_built"))
+    root = tmp_path_factory.getbasetemp().parent / "sync_built"
+    root.mkdir(exist_ok=True)
+    with (root.parent / "sync_built.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "built.done"
+        if not done.exists():
+            _build_once(root)
+            done.touch()
+    return root / "w.duckdb"
+
+
+def _build_once(root: Path) -> Path:
+    """Generate, load, validate and build the session's warehouse in root; its file."""
     from onboard.core.as_of import dbt_as_of
     from onboard.generate import GenerateOptions, generate
 
     from .test_sync import AS_OF, CUSTOMERS
 
-    root = tmp_path_factory.mktemp("sync_built")
     generate(root / "raw", GenerateOptions(customers=CUSTOMERS, seed=23, as_of=AS_OF, fmt="parquet"))
     env = {"ONBOARD_DUCKDB_PATH": str(root / "w.duckdb"), "ONBOARD_VALIDATION_RESULTS_DIR": str(root / "v")}
     # the rules' unit tests run in test_pipeline: here only the models and their data tests
