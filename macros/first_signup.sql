@@ -1,8 +1,8 @@
 {#-
     The order that makes one signup_completed event a customer's first
     (docs/definitions.md#customer): occurred_at, then received_at (a null never wins a tie),
-    then event_id. Read by int_customers_signed_up (signup_at, firmographics) and
-    int_experiment_assignments (the first signup's plan_tier).
+    then event_id. Read by int_customers_signed_up (signup_at, the firmographics and the first signup's
+    plan_tier, which int_experiment_assignments filters on).
 -#}
 {% macro first_signup_order() -%}
     occurred_at asc,

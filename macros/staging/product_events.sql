@@ -142,6 +142,27 @@
 {%- endmacro %}
 
 {#-
+    The two steps every reader of kept copies takes, as two CTEs (`with_properties`, then
+    `classified`, which adds unusable_reason): the properties parsed once into
+    `properties_object`, then the unusable reason. `kept` names the CTE of kept copies.
+-#}
+{% macro product_events_classified_ctes(kept) -%}
+with_properties as (
+    select
+        *,
+        {{ product_event_properties_object('properties') }} as properties_object
+    from {{ kept }}
+),
+
+classified as (
+    select
+        *,
+        {{ product_event_unusable_reason() }} as unusable_reason
+    from with_properties
+)
+{%- endmacro %}
+
+{#-
     The raw rows without an event_id (loaded_at from _loaded_at), each an unusable row of
     its own: they cannot be de-duplicated. `relation` is the raw events relation or a CTE of it.
 -#}

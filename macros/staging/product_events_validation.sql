@@ -171,8 +171,7 @@ kept as (
         {% for column in copies %}ranked.{{ column }}, {% endfor %}
         conflicts.conflicting_copies
     from ranked
-    left join conflicts
-        on ranked.event_id = conflicts.event_id
+    left join conflicts on ranked.event_id = conflicts.event_id
     where ranked.copy_number = 1
 )
     {%- endset -%}
@@ -184,19 +183,7 @@ kept as (
 
 {{ kept }},
 
-parsed as (
-    select
-        *,
-        {{ product_event_properties_object('properties') }} as properties_object
-    from kept
-),
-
-classified as (
-    select
-        *,
-        {{ product_event_unusable_reason() }} as unusable_reason
-    from parsed
-)
+{{ product_events_classified_ctes('kept') }}
 
 select
     event_id,
@@ -237,19 +224,7 @@ copies as (
     where {{ product_event_has_id('events.event_id') }} and events._loaded_at <= $until
 ),
 
-parsed as (
-    select
-        *,
-        {{ product_event_properties_object('properties') }} as properties_object
-    from copies
-),
-
-classified as (
-    select
-        *,
-        {{ product_event_unusable_reason() }} as unusable_reason
-    from parsed
-)
+{{ product_events_classified_ctes('copies') }}
 
 select
     event_name,

@@ -1,18 +1,14 @@
 -- the product activity the churn-risk factors look at, per customer, as of as_of
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
 -- read more than once: streamed each time, never buffered (a copy of every event)
 events as {{ not_materialized() }} (
     select * from {{ ref('int_events_filtered_as_of') }}
 ),
 
-milestones as (
-    select * from {{ ref('milestones') }}
-),
+milestones as (select * from {{ ref('milestones') }}),
 
 activity as (
     select
@@ -24,8 +20,7 @@ activity as (
         max(case when events.event_name = 'downgrade_page_viewed' then events.occurred_at end)
             as last_downgrade_page_view_at
     from events
-    left join milestones
-        on events.event_name = milestones.event_name
+    left join milestones on events.event_name = milestones.event_name
     group by events.customer_id
 ),
 
@@ -64,10 +59,8 @@ final as (
         activity.last_downgrade_page_view_at,
         coalesce(open_tickets.unresolved_tickets, 0) as unresolved_tickets
     from customers
-    left join activity
-        on customers.customer_id = activity.customer_id
-    left join open_tickets
-        on customers.customer_id = open_tickets.customer_id
+    left join activity on customers.customer_id = activity.customer_id
+    left join open_tickets on customers.customer_id = open_tickets.customer_id
 )
 
 select * from final

@@ -8,9 +8,7 @@
 -- what the ESP reported per customer as of as_of: opt-outs and recent sends (frequency cap)
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
 email_events as (
     select * from {{ ref('stg_esp__email_events') }}
@@ -48,8 +46,7 @@ final as (
         coalesce(per_customer.has_opted_out = 1, false) as has_opted_out,
         coalesce({{ capped_conditions | join(' or ') }}, false) as is_frequency_capped
     from customers
-    left join per_customer
-        on customers.customer_id = per_customer.customer_id
+    left join per_customer on customers.customer_id = per_customer.customer_id
 )
 
 select * from final

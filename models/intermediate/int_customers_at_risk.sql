@@ -8,29 +8,17 @@
 -- without global suppression
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-activity as (
-    select * from {{ ref('int_customer_activity_summarised') }}
-),
+activity as (select * from {{ ref('int_customer_activity_summarised') }}),
 
-scored as (
-    select * from {{ ref('int_customers_scored') }}
-),
+scored as (select * from {{ ref('int_customers_scored') }}),
 
-suppressed as (
-    select * from {{ ref('int_customers_suppressed') }}
-),
+suppressed as (select * from {{ ref('int_customers_suppressed') }}),
 
-milestones_reached as (
-    select * from {{ ref('int_milestones_reached') }}
-),
+milestones_reached as (select * from {{ ref('int_milestones_reached') }}),
 
-risk_factors as (
-    select * from {{ ref('churn_risk_factors') }}
-),
+risk_factors as (select * from {{ ref('churn_risk_factors') }}),
 
 -- the factor seed as one row: <factor>_weight, <factor>_window_hours, <factor>_min_age_hours
 factor_settings as (
@@ -92,14 +80,10 @@ flags as (
         factor_settings.low_onboarding_score_weight
     from customers
     cross join factor_settings
-    inner join activity
-        on customers.customer_id = activity.customer_id
-    inner join scored
-        on customers.customer_id = scored.customer_id
-    inner join suppressed
-        on customers.customer_id = suppressed.customer_id
-    left join team_invites
-        on customers.customer_id = team_invites.customer_id
+    inner join activity on customers.customer_id = activity.customer_id
+    inner join scored on customers.customer_id = scored.customer_id
+    inner join suppressed on customers.customer_id = suppressed.customer_id
+    left join team_invites on customers.customer_id = team_invites.customer_id
 ),
 
 summed as (

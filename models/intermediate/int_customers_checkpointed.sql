@@ -5,17 +5,11 @@
 -- the day-14 checkpoint state with its recovery loop (docs/definitions.md#checkpoint)
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-scored as (
-    select * from {{ ref('int_customers_scored') }}
-),
+scored as (select * from {{ ref('int_customers_scored') }}),
 
-suppressed as (
-    select * from {{ ref('int_customers_suppressed') }}
-),
+suppressed as (select * from {{ ref('int_customers_suppressed') }}),
 
 final as (
     select
@@ -31,10 +25,8 @@ final as (
             else '{{ win_back }}'
         end as checkpoint_state
     from customers
-    inner join scored
-        on customers.customer_id = scored.customer_id
-    inner join suppressed
-        on customers.customer_id = suppressed.customer_id
+    inner join scored on customers.customer_id = scored.customer_id
+    inner join suppressed on customers.customer_id = suppressed.customer_id
 )
 
 select * from final

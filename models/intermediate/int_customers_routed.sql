@@ -5,17 +5,11 @@
 -- so an upgrade re-routes
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-plan_tiers as (
-    select * from {{ ref('int_plan_tiers_resolved') }}
-),
+plan_tiers as (select * from {{ ref('int_plan_tiers_resolved') }}),
 
-accounts as (
-    select * from {{ ref('stg_billing__accounts') }}
-),
+accounts as (select * from {{ ref('stg_billing__accounts') }}),
 
 firmographics as (
     select
@@ -24,10 +18,8 @@ firmographics as (
         accounts.arr,
         customers.company_size
     from customers
-    left join plan_tiers
-        on customers.customer_id = plan_tiers.customer_id
-    left join accounts
-        on customers.customer_id = accounts.customer_id
+    left join plan_tiers on customers.customer_id = plan_tiers.customer_id
+    left join accounts on customers.customer_id = accounts.customer_id
 ),
 
 final as (

@@ -2,13 +2,9 @@
 
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-milestones_reached as (
-    select * from {{ ref('int_milestones_reached') }}
-),
+milestones_reached as (select * from {{ ref('int_milestones_reached') }}),
 
 -- each reached milestone's place in the order of reach (docs/definitions.md#second-milestone)
 reach_order as (
@@ -49,8 +45,7 @@ early_progress as (
             end
         ) as reached_weight_at_checkpoint
     from milestones_reached
-    inner join customers
-        on milestones_reached.customer_id = customers.customer_id
+    inner join customers on milestones_reached.customer_id = customers.customer_id
     group by milestones_reached.customer_id
 ),
 
@@ -115,10 +110,8 @@ scored as (
             else customers.signup_at
         end as last_progress_at
     from customers
-    inner join first_missing
-        on customers.customer_id = first_missing.customer_id
-    inner join early_progress
-        on customers.customer_id = early_progress.customer_id
+    inner join first_missing on customers.customer_id = first_missing.customer_id
+    inner join early_progress on customers.customer_id = early_progress.customer_id
     left join reach_order as second_reached
         on
             customers.customer_id = second_reached.customer_id

@@ -1,8 +1,6 @@
 with
 
-events as (
-    select * from {{ ref('int_events_filtered_as_of') }}
-),
+events as (select * from {{ ref('int_events_filtered_as_of') }}),
 
 signups as (
     select
@@ -28,6 +26,7 @@ final as (
         role,
         signup_source,
         utm_source,
+        plan_tier as signup_plan_tier,
         {{ hours_between('occurred_at', as_of()) }} as age_hours
     from signups
     where signup_number = 1

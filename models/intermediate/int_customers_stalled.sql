@@ -4,21 +4,13 @@
 -- stall_threshold_hours
 with
 
-scored as (
-    select * from {{ ref('int_customers_scored') }}
-),
+scored as (select * from {{ ref('int_customers_scored') }}),
 
-suppressed as (
-    select * from {{ ref('int_customers_suppressed') }}
-),
+suppressed as (select * from {{ ref('int_customers_suppressed') }}),
 
-routed as (
-    select * from {{ ref('int_customers_routed') }}
-),
+routed as (select * from {{ ref('int_customers_routed') }}),
 
-severity_rules as (
-    select * from {{ ref('stall_severity_rules') }}
-),
+severity_rules as (select * from {{ ref('stall_severity_rules') }}),
 
 gaps as (
     select
@@ -33,10 +25,8 @@ gaps as (
             and {{ hours_between('scored.last_progress_at', as_of()) }} >= {{ var('stall_threshold_hours') }}
         ) as is_stalled
     from scored
-    inner join suppressed
-        on scored.customer_id = suppressed.customer_id
-    inner join routed
-        on scored.customer_id = routed.customer_id
+    inner join suppressed on scored.customer_id = suppressed.customer_id
+    inner join routed on scored.customer_id = routed.customer_id
 ),
 
 -- the first severity rule by rule_order whose minimums the stall meets (ARR null counts as 0)
@@ -67,10 +57,8 @@ final as (
         severity_rules.severity as stall_severity,
         severity_rules.delivery as alert_delivery
     from gaps
-    left join matched_rules
-        on gaps.customer_id = matched_rules.customer_id
-    left join severity_rules
-        on matched_rules.rule_order = severity_rules.rule_order
+    left join matched_rules on gaps.customer_id = matched_rules.customer_id
+    left join severity_rules on matched_rules.rule_order = severity_rules.rule_order
 )
 
 select * from final

@@ -5,25 +5,15 @@
 -- the first reason that holds
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-subscriptions as (
-    select * from {{ ref('stg_billing__subscriptions') }}
-),
+subscriptions as (select * from {{ ref('stg_billing__subscriptions') }}),
 
-emails as (
-    select * from {{ ref('int_customer_emails_summarised') }}
-),
+emails as (select * from {{ ref('int_customer_emails_summarised') }}),
 
-scored as (
-    select * from {{ ref('int_customers_scored') }}
-),
+scored as (select * from {{ ref('int_customers_scored') }}),
 
-assignments as (
-    select * from {{ ref('int_experiment_assignments') }}
-),
+assignments as (select * from {{ ref('int_experiment_assignments') }}),
 
 -- in a holdout arm of an experiment running as of as_of (docs/definitions.md#holdout-suppression)
 held_out as (
@@ -50,14 +40,10 @@ reasons as (
             when scored.is_activated then '{{ activated }}'
         end as suppression_reason
     from customers
-    inner join scored
-        on customers.customer_id = scored.customer_id
-    inner join emails
-        on customers.customer_id = emails.customer_id
-    left join subscriptions
-        on customers.customer_id = subscriptions.customer_id
-    left join held_out
-        on customers.customer_id = held_out.customer_id
+    inner join scored on customers.customer_id = scored.customer_id
+    inner join emails on customers.customer_id = emails.customer_id
+    left join subscriptions on customers.customer_id = subscriptions.customer_id
+    left join held_out on customers.customer_id = held_out.customer_id
 ),
 
 final as (

@@ -5,9 +5,7 @@
 -- (docs/definitions.md#as-of)
 with
 
-events as (
-    select * from {{ ref('stg_product__events') }}
-),
+events as (select * from {{ ref('stg_product__events') }}),
 
 final as (
     select *

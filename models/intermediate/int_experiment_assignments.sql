@@ -4,39 +4,8 @@
 -- eligibility only from what the first signup fixes, the arm from a hash of name and customer_id
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
-
-events as (
-    select * from {{ ref('int_events_filtered_as_of') }}
-),
-
--- the first signup's valid plan_tier (invalid tiers read as null in staging)
-signups as (
-    select
-        customer_id,
-        plan_tier,
-        row_number() over (
-            partition by customer_id
-            order by {{ first_signup_order() }}
-        ) as signup_number
-    from events
-    where event_name = 'signup_completed'
-),
-
-at_signup as (
-    select
-        customers.customer_id,
-        customers.signup_at,
-        customers.signup_source,
-        signups.plan_tier as signup_plan_tier
-    from customers
-    inner join signups
-        on
-            customers.customer_id = signups.customer_id
-            and signups.signup_number = 1
-),
+-- signup_plan_tier: the first signup's valid plan_tier
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
 {% if experiments %}
 hashed as (
@@ -46,7 +15,7 @@ hashed as (
         customer_id,
         signup_at,
         {{ experiment_hash(experiment.name, 'customer_id') }} as assignment_hash
-    from at_signup
+    from customers
     where
         signup_at >= {{ experiment_time(experiment.starts_at) }}
         {%- if experiment.ends_at is not none %}
@@ -126,7 +95,7 @@ final as (
         cast(null as boolean) as is_running,
         signup_at as assigned_at,
         cast(null as {{ dbt.type_bigint() }}) as assignment_hash
-    from at_signup
+    from customers
     where 1 = 0
 )
 {% endif %}

@@ -1,16 +1,10 @@
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-events as (
-    select * from {{ ref('int_events_filtered_as_of') }}
-),
+events as (select * from {{ ref('int_events_filtered_as_of') }}),
 
-milestones as (
-    select * from {{ ref('milestones') }}
-),
+milestones as (select * from {{ ref('milestones') }}),
 
 first_occurrences as (
     select
@@ -18,8 +12,7 @@ first_occurrences as (
         events.event_name,
         min(events.occurred_at) as reached_at
     from events
-    inner join milestones
-        on events.event_name = milestones.event_name
+    inner join milestones on events.event_name = milestones.event_name
     group by events.customer_id, events.event_name
 ),
 

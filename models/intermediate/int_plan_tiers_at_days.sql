@@ -8,9 +8,7 @@
 -- customer is N days old
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
 -- read more than once: streamed each time, never buffered (a copy of every event)
 events as {{ not_materialized() }} (
@@ -31,8 +29,7 @@ tiers_at_{{ moment }} as (
             order by {{ plan_tier_recency() }}
         ) as recency_rank
     from tier_events
-    inner join customers
-        on tier_events.customer_id = customers.customer_id
+    inner join customers on tier_events.customer_id = customers.customer_id
     where tier_events.occurred_at <= {{ dbt.dateadd('day', days, 'customers.signup_at') }}
 ),
 {%- endfor %}

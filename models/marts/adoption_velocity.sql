@@ -9,9 +9,7 @@
 -- one row per signup cohort week with a customer and track (and `all`)
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
 tracks as (
     {{ tracks_and_all() }}

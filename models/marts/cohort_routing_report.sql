@@ -3,13 +3,9 @@
 
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
-expected_shares as (
-    select * from {{ ref('expected_track_shares') }}
-),
+expected_shares as (select * from {{ ref('expected_track_shares') }}),
 
 cohorts as (
     select

@@ -3,9 +3,7 @@
 
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 {%- if with_experiments %}
 
 -- 'name:arm' pairs by experiment name, ';'-joined (docs/definitions.md#experiment-assignment)
@@ -74,11 +72,9 @@ final as (
         {%- endif %}
         {{ as_of() }} as as_of
     from ranked
-    inner join shared_flags
-        on ranked.email_key = shared_flags.email_key
+    inner join shared_flags on ranked.email_key = shared_flags.email_key
     {%- if with_experiments %}
-        left join arms
-            on ranked.customer_id = arms.customer_id
+        left join arms on ranked.customer_id = arms.customer_id
     {%- endif %}
     where ranked.signup_recency = 1
 )

@@ -3,9 +3,7 @@
 
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 {%- if experiments %}
 
 -- one column per experiment, exp_<name> = the arm (docs/definitions.md#experiment-assignment)
@@ -49,8 +47,7 @@ final as (
         {{ as_of() }} as as_of
     from customers
     {%- if experiments %}
-        left join arms
-            on customers.customer_id = arms.assigned_customer_id
+        left join arms on customers.customer_id = arms.assigned_customer_id
     {%- endif %}
 )
 

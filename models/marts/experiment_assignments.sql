@@ -4,13 +4,9 @@
 -- one row per experiment x eligible customer (docs/definitions.md#experiment-assignment)
 with
 
-assignments as (
-    select * from {{ ref('int_experiment_assignments') }}
-),
+assignments as (select * from {{ ref('int_experiment_assignments') }}),
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
 final as (
     select
@@ -21,8 +17,7 @@ final as (
         assignments.assigned_at,
         customers.track
     from assignments
-    inner join customers
-        on assignments.customer_id = customers.customer_id
+    inner join customers on assignments.customer_id = customers.customer_id
 )
 
 select * from final

@@ -9,17 +9,11 @@
 -- and milestone, in step order
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
-milestones_reached as (
-    select * from {{ ref('int_milestones_reached') }}
-),
+milestones_reached as (select * from {{ ref('int_milestones_reached') }}),
 
-milestones as (
-    select * from {{ ref('milestones') }}
-),
+milestones as (select * from {{ ref('milestones') }}),
 
 tracks as (
     {{ tracks_and_all() }}
@@ -51,8 +45,7 @@ with_previous as (
             partition by milestones_reached.customer_id order by milestones_reached.step
         ) as previous_reached_at
     from milestones_reached
-    inner join customers
-        on milestones_reached.customer_id = customers.customer_id
+    inner join customers on milestones_reached.customer_id = customers.customer_id
 ),
 
 customer_steps as (

@@ -1,36 +1,20 @@
 with
 
-customers as (
-    select * from {{ ref('int_customers_signed_up') }}
-),
+customers as (select * from {{ ref('int_customers_signed_up') }}),
 
-accounts as (
-    select * from {{ ref('stg_billing__accounts') }}
-),
+accounts as (select * from {{ ref('stg_billing__accounts') }}),
 
-routed as (
-    select * from {{ ref('int_customers_routed') }}
-),
+routed as (select * from {{ ref('int_customers_routed') }}),
 
-scored as (
-    select * from {{ ref('int_customers_scored') }}
-),
+scored as (select * from {{ ref('int_customers_scored') }}),
 
-stalled as (
-    select * from {{ ref('int_customers_stalled') }}
-),
+stalled as (select * from {{ ref('int_customers_stalled') }}),
 
-at_risk as (
-    select * from {{ ref('int_customers_at_risk') }}
-),
+at_risk as (select * from {{ ref('int_customers_at_risk') }}),
 
-checkpointed as (
-    select * from {{ ref('int_customers_checkpointed') }}
-),
+checkpointed as (select * from {{ ref('int_customers_checkpointed') }}),
 
-suppressed as (
-    select * from {{ ref('int_customers_suppressed') }}
-),
+suppressed as (select * from {{ ref('int_customers_suppressed') }}),
 
 final as (
     select
@@ -80,20 +64,13 @@ final as (
         suppressed.suppression_reason,
         suppressed.frequency_capped
     from customers
-    inner join routed
-        on customers.customer_id = routed.customer_id
-    inner join scored
-        on customers.customer_id = scored.customer_id
-    inner join stalled
-        on customers.customer_id = stalled.customer_id
-    inner join at_risk
-        on customers.customer_id = at_risk.customer_id
-    inner join checkpointed
-        on customers.customer_id = checkpointed.customer_id
-    inner join suppressed
-        on customers.customer_id = suppressed.customer_id
-    left join accounts
-        on customers.customer_id = accounts.customer_id
+    inner join routed on customers.customer_id = routed.customer_id
+    inner join scored on customers.customer_id = scored.customer_id
+    inner join stalled on customers.customer_id = stalled.customer_id
+    inner join at_risk on customers.customer_id = at_risk.customer_id
+    inner join checkpointed on customers.customer_id = checkpointed.customer_id
+    inner join suppressed on customers.customer_id = suppressed.customer_id
+    left join accounts on customers.customer_id = accounts.customer_id
 )
 
 select * from final

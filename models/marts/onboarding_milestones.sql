@@ -1,8 +1,6 @@
 with
 
-milestones_reached as (
-    select * from {{ ref('int_milestones_reached') }}
-),
+milestones_reached as (select * from {{ ref('int_milestones_reached') }}),
 
 final as (
     select

@@ -7,13 +7,9 @@
 
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
-expected_shares as (
-    select * from {{ ref('expected_track_shares') }}
-),
+expected_shares as (select * from {{ ref('expected_track_shares') }}),
 
 tracks as (
     select track from expected_shares
@@ -73,8 +69,7 @@ final as (
         {%- endfor %}
         tracks.track = 'all' as is_all_tracks
     from tracks
-    left join metrics
-        on tracks.track = metrics.report_track
+    left join metrics on tracks.track = metrics.report_track
 )
 
 select * from final

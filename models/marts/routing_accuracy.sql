@@ -1,12 +1,8 @@
 with
 
-audits as (
-    select * from {{ ref('stg_cs__routing_audits') }}
-),
+audits as (select * from {{ ref('stg_cs__routing_audits') }}),
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
 -- audits made by as_of, of customers that exist as of as_of, naming a known track
 counted as (
@@ -14,8 +10,7 @@ counted as (
         cast({{ dbt.date_trunc('month', 'audits.audited_at') }} as date) as audit_month,
         audits.audited_track = customers.track as is_agreed
     from audits
-    inner join customers
-        on audits.customer_id = customers.customer_id
+    inner join customers on audits.customer_id = customers.customer_id
     where
         audits.is_known_track
         and audits.audited_at <= {{ as_of() }}

@@ -7,13 +7,9 @@
 -- of age >= expansion_window_days
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
-tiers_at_days as (
-    select * from {{ ref('int_plan_tiers_at_days') }}
-),
+tiers_at_days as (select * from {{ ref('int_plan_tiers_at_days') }}),
 
 tracks as (
     {{ tracks_and_all() }}
@@ -46,8 +42,7 @@ eligible as (
         coalesce(customers.subscription_status in ('cancelled', 'deleted'), false) as is_churned,
         cast(customers.arr as {{ type_double() }}) as arr
     from customers
-    inner join tiers_at_days
-        on customers.customer_id = tiers_at_days.customer_id
+    inner join tiers_at_days on customers.customer_id = tiers_at_days.customer_id
     where {{ is_matured(window_days, 'customers.age_hours') }}
 ),
 

@@ -2,9 +2,7 @@
 
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 {%- if with_experiments %}
 
 -- in a holdout arm of a running experiment: kept here, never posted (docs/definitions.md#holdout-suppression)

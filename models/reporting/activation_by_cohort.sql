@@ -6,9 +6,7 @@
 -- path_metrics uses (docs/definitions.md#matured): the dashboard's activation panel
 with
 
-customers as (
-    select * from {{ ref('onboarding_customers') }}
-),
+customers as (select * from {{ ref('onboarding_customers') }}),
 
 -- each customer once per window it has matured for
 matured as (

@@ -49,8 +49,9 @@ SKIPPED_RELATIONS = frozenset({("raw", "_loaded_files")})
 # The schema the marts land in (profiles.yml `schema: main`): a new relation there is an output.
 MARTS_SCHEMA = "main"
 # Columns holding the wall-clock time of `onboard load` (raw `_loaded_at` and what staging
-# carries of it): only whether they are NULL is a result of the data.
-LOAD_TIME_COLUMN = re.compile(r"(^|_)loaded_at$")
+# carries of it, its day `first_loaded_on` included, so a golden made on another day still
+# matches): only whether they are NULL is a result of the data.
+LOAD_TIME_COLUMN = re.compile(r"(^|_)loaded_(at|on)$")
 LOAD_TIME = "<load time>"
 NULL = "\\N"
 ABSENT = "<absent>"

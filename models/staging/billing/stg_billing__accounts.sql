@@ -4,9 +4,7 @@
 
 with
 
-raw_accounts as (
-    select * from {{ source('billing', 'accounts') }}
-),
+raw_accounts as (select * from {{ source('billing', 'accounts') }}),
 
 parsed as (
     select

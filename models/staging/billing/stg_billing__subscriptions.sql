@@ -1,8 +1,6 @@
 with
 
-raw_subscriptions as (
-    select * from {{ source('billing', 'subscriptions') }}
-),
+raw_subscriptions as (select * from {{ source('billing', 'subscriptions') }}),
 
 parsed as (
     select

@@ -1,8 +1,6 @@
 with
 
-raw_routing_audits as (
-    select * from {{ source('cs', 'routing_audits') }}
-),
+raw_routing_audits as (select * from {{ source('cs', 'routing_audits') }}),
 
 parsed as (
     select

@@ -4,9 +4,7 @@
 
 with
 
-raw_email_events as (
-    select * from {{ source('esp', 'email_events') }}
-),
+raw_email_events as (select * from {{ source('esp', 'email_events') }}),
 
 -- read twice (re-sent ids, then every copy): streamed each time, never buffered
 parsed as {{ not_materialized() }} (
@@ -43,15 +41,13 @@ ranked_repeats as (
                 {{ bytewise('parsed.campaign') }} asc nulls last
         ) as copy_number
     from parsed
-    inner join repeated
-        on parsed.event_id = repeated.event_id
+    inner join repeated on parsed.event_id = repeated.event_id
 ),
 
 single_copies as (
     select parsed.*
     from parsed
-    left join repeated
-        on parsed.event_id = repeated.event_id
+    left join repeated on parsed.event_id = repeated.event_id
     where repeated.event_id is null
 ),
 

@@ -1,8 +1,6 @@
 with
 
-events as (
-    select * from {{ ref('base_product__events') }}
-),
+events as (select * from {{ ref('base_product__events') }}),
 
 usable as (
     select

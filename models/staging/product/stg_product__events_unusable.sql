@@ -1,12 +1,8 @@
 with
 
-raw_events as (
-    select * from {{ source('product', 'events') }}
-),
+raw_events as (select * from {{ source('product', 'events') }}),
 
-events as (
-    select * from {{ ref('base_product__events') }}
-),
+events as (select * from {{ ref('base_product__events') }}),
 
 unusable_after_deduplication as (
     select

@@ -87,8 +87,7 @@ parsed as {{ not_materialized() }} (
         coalesce(repeated.first_loaded_at, candidates._loaded_at) as first_loaded_at,
         coalesce(repeated.last_loaded_at, candidates._loaded_at) as last_loaded_at
     from candidates
-    left join repeated
-        on candidates.event_id = repeated.event_id
+    left join repeated on candidates.event_id = repeated.event_id
 ),
 
 -- most event_ids arrive once: only the re-sent ones need ranking (a window over every row
@@ -116,19 +115,7 @@ kept_copies as (
     where copy_number = 1
 ),
 
-deduplicated as (
-    select
-        *,
-        {{ product_event_properties_object('properties') }} as properties_object
-    from kept_copies
-),
-
-classified as (
-    select
-        *,
-        {{ product_event_unusable_reason() }} as unusable_reason
-    from deduplicated
-),
+{{ product_events_classified_ctes('kept_copies') }},
 
 final as (
     select
