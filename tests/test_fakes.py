@@ -880,7 +880,7 @@ def big_attributes(count: int) -> dict[str, Any]:
         (person("c1", **big_attributes(301)), "invalid", "attributes", "more than 300 attributes"),
         ({**person("c1"), "type": "object"}, "invalid", "type", "not supported"),
         ({**person("c1"), "type": "company"}, "invalid", "type", "unknown type"),
-        ({**person("c1"), "action": "event"}, "invalid", "action", "not supported"),
+        ({**person("c1"), "action": "screen"}, "invalid", "action", "not supported"),
         ({**person("c1"), "action": "upsert"}, "invalid", "action", "unknown action"),
         ({"type": "person", "identifiers": {"id": "c1"}}, "required", "action", "action is required"),
         ({"type": "person", "action": "identify"}, "required", "identifiers", "identifiers are required"),

@@ -37,13 +37,52 @@ Limits (the docs above; docs/definitions.md#customerio; api-specs/README.md), ch
   applied. All valid: 200 ``{}``.
 - item rules: an object of at most 32 KB (compact JSON, the stricter measure); ``type`` must be
   ``"person"`` (``object`` and ``delivery`` exist in the real API but not in this fake);
-  ``action`` one of ``identify``, ``delete``, ``suppress``, ``unsuppress`` (other real person
-  actions are refused as unsupported, unknown ones as invalid); ``identifiers`` exactly
+  ``action`` one of ``identify``, ``event``, ``delete``, ``suppress``, ``unsuppress`` (other real
+  person actions are refused as unsupported, unknown ones as invalid); ``identifiers`` exactly
   ``{"id": <string>}`` (the sync identifies by customer id; ``email`` / ``cio_id`` are refused);
-  ``attributes`` an object within the limits above.
+  ``attributes`` an object within the limits above (identify).
+- ``event`` items have the Track v2 ``person_event`` shape (Customer.io's Track v2 OpenAPI,
+  ``components/schemas/person_event``; the same shape segmentio/action-destinations' Customer.io
+  ``trackEvent`` batches): ``name`` (required), ``id`` (the de-duplication ULID, see *Events*),
+  ``timestamp`` (unix seconds) and ``attributes`` (the event's data), each checked by the event
+  rules below with ``field`` naming the key. Keys outside that shape are refused (``invalid``, the
+  key as ``field``), stricter than Customer.io, so a v1-style ``data`` cannot be lost unnoticed.
 
 ``PUT /api/v1/customers/{id}``: a JSON object of attributes, same limits; 400 ``{"meta":
 {"error": ...}}`` when over a limit, else 200 ``{}``.
+
+Events (``POST /api/v1/customers/{id}/events`` and the v2 ``event`` action). The v1 body is the
+Track API's ``eventsRequest`` "Standard event" (https://docs.customer.io/integrations/api/track/,
+"Track a customer event"): ``{"name", "data", "timestamp", "id", "type"}``; other keys are refused
+(stricter), and ``type`` may only be ``"event"`` (page and screen events are not in this fake).
+Each rule is a 400 ``{"meta": {"error": ...}}`` (v1) or an ``errors[]`` entry (v2), with the
+messages of https://docs.customer.io/journeys/invalid-api-requests/ where it lists one:
+- ``name`` required, a string, not blank: "event name must not be blank"; at most 100 UTF-8 bytes
+  after trimming: "event name cannot be longer than 100 bytes" (the docs also list "must be less
+  than 500 characters"; 100 bytes is the stricter). Customer.io trims leading and trailing spaces
+  from event names ("Track a customer event"); the fake stores the trimmed name.
+- ``data`` (v2 ``attributes``) an object: 'event data must be a hash (e.g., send "data":{}
+  instead of "data":"")'; at most 100,000 bytes of compact JSON: "event data cannot be longer
+  than 100000 bytes".
+- ``timestamp`` an integer of unix *seconds* (the schema's ``integer``, "unix timestamp"); the fake
+  also refuses negatives, booleans and values above 9,999,999,999 (year 2286: milliseconds sent by
+  mistake), the stricter choice: "timestamp must be a unix timestamp in seconds (an integer)".
+- ``id`` de-duplicates: "If two events contain the same id, we won't process the event multiple
+  times. The id must be a ULID" (https://customer.io/docs/journeys/events/#deduplicating-events;
+  the v2 schema: "A valid ULID used to deduplicate events"). The fake takes the strict reading: a
+  canonical ULID, 26 upper-case Crockford base32 characters (no I, L, O, U) whose first is 0-7
+  (https://github.com/ulid/spec), else "id must be a ULID: 26 characters of Crockford base32 (0-9
+  and A-Z without I, L, O, U), the first 0-7". A deterministic id is fine as long as it is a
+  ULID; Customer.io does not read the time part (its community answer "Why ULID ids are required
+  for deduplicating events").
+An accepted event is appended, in request order (and batch order), to ``srv.events[person_id]``
+as ``{"name", "data", "timestamp", "id"}`` (``data`` ``{}``, ``timestamp`` / ``id`` None when not
+sent). An event whose ``id`` was already accepted is answered like any other (200, or no
+``errors`` entry) but not recorded again, and counted in ``srv.duplicate_events``. The docs do not
+scope the id to a person, so the fake de-duplicates across the workspace: an id reused for another
+person is dropped too (stricter: a client must make ids unique per person and event). Events for a
+suppressed person are accepted and ignored, like identifies; an event neither creates nor changes
+``srv.people``.
 
 ``POST /api/v1/customers/{id}/suppress`` (and the v2 ``suppress`` action): deletes the person, keeps
 the id suppressed and records it in ``srv.suppress_calls`` so tests can prove it never happens.
@@ -66,9 +105,10 @@ import argparse
 import base64
 import binascii
 import json
-from typing import Any
+import re
+from typing import Any, Unpack
 
-from .server import FakeServer, RateLimit, Request, Response, Router, serve_from_command_line
+from .server import FakeServer, RateLimit, Request, Response, Router, ServerOptions, serve_from_command_line
 
 BATCH_PATH = "/api/v2/batch"
 CUSTOMER_PATH = "/api/v1/customers/(?P<person_id>[^/]+)"
@@ -83,22 +123,30 @@ PERSON_ACTIONS = {
     "identify", "delete", "event", "screen", "page", "add_relationships", "delete_relationships",
     "add_device", "delete_device", "merge", "suppress", "unsuppress",
 }  # fmt: skip
-SUPPORTED_ACTIONS = {"identify", "delete", "suppress", "unsuppress"}
+SUPPORTED_ACTIONS = {"identify", "event", "delete", "suppress", "unsuppress"}
+V1_EVENT_KEYS = {"name", "data", "timestamp", "id", "type"}
+V2_EVENT_KEYS = {"type", "identifiers", "action", "name", "id", "timestamp", "attributes"}
+MAX_EVENT_NAME_BYTES = 100
+MAX_EVENT_DATA_BYTES = 100_000
+MAX_TIMESTAMP_S = 9_999_999_999  # 2286-11-20: anything larger is milliseconds
+ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+NOT_A_HASH = 'event data must be a hash (e.g., send "data":{} instead of "data":"")'
+NOT_A_ULID = (
+    "id must be a ULID: 26 characters of Crockford base32 (0-9 and A-Z without I, L, O, U), the first 0-7"
+)
 
 
 class FakeCustomerIO(FakeServer):
-    """Customer.io Track API: v2 batch, v1 identify, v1 suppress and delete."""
+    """Customer.io Track API: v2 batch, v1 identify, v1 events, v1 suppress and delete."""
 
     def __init__(
         self,
         site_id: str = "site-test",
         api_key: str = "key-test",
-        rate_limit: RateLimit | None = None,
-        latency_s: float = 0.0,
-        port: int = 0,
         partial_status: int = 207,
+        **options: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(rate_limit=rate_limit, latency_s=latency_s, port=port)
+        super().__init__(**options)
         self.site_id = site_id
         self.api_key = api_key
         self.partial_status = partial_status
@@ -107,11 +155,15 @@ class FakeCustomerIO(FakeServer):
         self.suppress_calls: list[str] = []
         self.delete_calls: list[str] = []
         self.identifies = 0
+        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.duplicate_events = 0
+        self._event_ids: set[str] = set()
         self._router = Router()
         self._router.add(BATCH_PATH, "POST", self._batch)
         self._router.add(CUSTOMER_PATH, "PUT", self._identify_v1)
         self._router.add(CUSTOMER_PATH, "DELETE", self._delete_v1)
         self._router.add(f"{CUSTOMER_PATH}/suppress", "POST", self._suppress_v1)
+        self._router.add(f"{CUSTOMER_PATH}/events", "POST", self._track_v1)
 
     # -- the API's own answers -------------------------------------------------------------------
 
@@ -136,7 +188,9 @@ class FakeCustomerIO(FakeServer):
         body = request.body
         if request.path == BATCH_PATH and isinstance(body, dict) and isinstance(body.get("batch"), list):
             return len(body["batch"])
-        return 1 if request.method == "PUT" and request.path.startswith("/api/v1/customers/") else 0
+        if not request.path.startswith("/api/v1/customers/"):
+            return 0
+        return 1 if request.method == "PUT" or request.path.endswith("/events") else 0
 
     def handle_api(self, request: Request) -> Response:
         return self.dispatch(self._router, request)
@@ -164,6 +218,8 @@ class FakeCustomerIO(FakeServer):
         person_id, action = item["identifiers"]["id"], item["action"]
         if action == "identify":
             self._identify(person_id, item.get("attributes") or {})
+        elif action == "event":
+            self._track(person_id, _event(item, "attributes"))
         elif action == "delete":
             self._delete(person_id)
         elif action == "suppress":
@@ -179,6 +235,14 @@ class FakeCustomerIO(FakeServer):
             return self.error_response(400, problem)
         with self.lock:
             self._identify(person_id, request.body)
+        return Response(200, {})
+
+    def _track_v1(self, request: Request, person_id: str) -> Response:
+        problem = _id_problem(person_id) or _v1_event_problem(request.body)
+        if problem is not None:
+            return self.error_response(400, problem)
+        with self.lock:
+            self._track(person_id, _event(request.body, "data"))
         return Response(200, {})
 
     def _suppress_v1(self, request: Request, person_id: str) -> Response:
@@ -203,6 +267,17 @@ class FakeCustomerIO(FakeServer):
             else:
                 person[name] = value
         self.identifies += 1
+
+    def _track(self, person_id: str, event: dict[str, Any]) -> None:
+        if person_id in self.suppressed:
+            return
+        event_id = event["id"]
+        if event_id is not None:
+            if event_id in self._event_ids:
+                self.duplicate_events += 1
+                return
+            self._event_ids.add(event_id)
+        self.events.setdefault(person_id, []).append(event)
 
     def _suppress(self, person_id: str) -> None:
         self.people.pop(person_id, None)
@@ -237,8 +312,21 @@ def _item_problem(item: Any) -> tuple[str, str, str] | None:
         _choice_problem(item, "type", ENTITY_TYPES, {"person"})
         or _choice_problem(item, "action", PERSON_ACTIONS, SUPPORTED_ACTIONS)
         or _identifiers_problem(item.get("identifiers"))
-        or (_attributes_item_problem(item) if item["action"] == "identify" else None)
+        or _action_problem(item)
     )
+
+
+def _action_problem(item: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The rules of the item's own action (identify: its attributes; event: the event rules)."""
+    if item["action"] == "identify":
+        return _attributes_item_problem(item)
+    if item["action"] == "event":
+        unknown = sorted(set(item) - V2_EVENT_KEYS)
+        if unknown:
+            message = f"unknown field(s) {unknown} for action 'event' (allowed: {sorted(V2_EVENT_KEYS)})"
+            return "invalid", unknown[0], message
+        return _event_problem(item, "attributes")
+    return None
 
 
 def _choice_problem(
@@ -314,6 +402,51 @@ def _attributes_problem(attributes: dict[str, Any]) -> tuple[str, str] | None:
                 f"value for attribute '{name}' cannot be longer than {MAX_VALUE_BYTES} bytes",
             )
     return None
+
+
+def _v1_event_problem(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    unknown = sorted(set(body) - V1_EVENT_KEYS)
+    if unknown:
+        return f"unknown field(s) {unknown}: an event takes {sorted(V1_EVENT_KEYS)}"
+    if body.get("type", "event") != "event":
+        return 'type must be "event" (page and screen events are not supported by this fake)'
+    problem = _event_problem(body, "data")
+    return None if problem is None else problem[2]
+
+
+def _event_problem(event: dict[str, Any], data_key: str) -> tuple[str, str, str] | None:
+    """(reason, field, message) for the first event rule broken (module docstring, *Events*)."""
+    name = event.get("name")
+    if name is None:
+        return "required", "name", "event name must not be blank"
+    if not isinstance(name, str) or not name.strip():
+        return "invalid", "name", "event name must not be blank"
+    if len(name.strip().encode()) > MAX_EVENT_NAME_BYTES:
+        return "invalid", "name", f"event name cannot be longer than {MAX_EVENT_NAME_BYTES} bytes"
+    data = event.get(data_key, {})
+    if not isinstance(data, dict):
+        return "invalid", data_key, NOT_A_HASH
+    if len(_compact(data)) > MAX_EVENT_DATA_BYTES:
+        return "invalid", data_key, f"event data cannot be longer than {MAX_EVENT_DATA_BYTES} bytes"
+    timestamp = event.get("timestamp")
+    if timestamp is not None and (type(timestamp) is not int or not 0 <= timestamp <= MAX_TIMESTAMP_S):
+        return "invalid", "timestamp", "timestamp must be a unix timestamp in seconds (an integer)"
+    event_id = event.get("id")
+    if event_id is not None and (not isinstance(event_id, str) or ULID.fullmatch(event_id) is None):
+        return "invalid", "id", NOT_A_ULID
+    return None
+
+
+def _event(body: dict[str, Any], data_key: str) -> dict[str, Any]:
+    """What ``srv.events`` records of a valid event."""
+    return {
+        "name": body["name"].strip(),
+        "data": body.get(data_key, {}),
+        "timestamp": body.get("timestamp"),
+        "id": body.get("id"),
+    }
 
 
 def _value_bytes(value: Any) -> int:

@@ -1,8 +1,10 @@
-"""A local HubSpot (CRM v3 contacts and properties) as strict as the real API.
+"""A local HubSpot (CRM v3 contacts, tasks, owners and properties) as strict as the real API.
 
 Shapes follow HubSpot's own OpenAPI documents in ``/work/shared/api-specs/``
-(``hubspot-crm-contacts-v3.json``, ``hubspot-crm-properties-v3.json``); behaviour the specs do not
-state follows HubSpot's documentation and error bodies seen in public bug reports, cited below.
+(``hubspot-crm-contacts-v3.json``, ``hubspot-crm-properties-v3.json``) and, for tasks, the Tasks v3
+document of HubSpot/HubSpot-public-api-spec-collection (``PublicApiSpecs/CRM/Tasks/Rollouts/424/
+v3/tasks.json``, "the tasks spec" below); behaviour the specs do not state follows HubSpot's
+documentation and error bodies seen in public bug reports, cited below.
 Where both are silent the fake takes the stricter plausible behaviour and says so here.
 
 Authentication (https://developers.hubspot.com/docs/api-reference/error-handling):
@@ -22,9 +24,19 @@ Rate limiting (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-d
   "TEN_SECONDLY_ROLLING", "requestId"}`` with ``Remaining: 0`` and no ``Retry-After`` (real HubSpot
   often omits it). A ``rate_limit`` fault sends the same body, ``Retry-After`` only if asked.
 
-Properties (``/crm/v3/properties/contacts``; spec ``PropertyCreate`` / ``PropertyUpdate``):
+Properties (``/crm/v3/properties/{contacts|tasks}``; spec ``PropertyCreate`` / ``PropertyUpdate``),
+one code path for both object types; any other object type is 404:
 - ``srv.properties`` starts with HubSpot defaults (email, firstname, lastname, company, phone,
   lifecyclestage) in group ``contactinformation``; ``srv.groups`` holds the groups.
+- ``srv.task_properties`` / ``srv.task_groups`` are the same for tasks, starting with the task
+  properties of https://developers.hubspot.com/docs/api/crm/tasks in group ``taskinformation``
+  (the fake's name: create your own group, as the sync does for contacts): ``hs_timestamp``
+  (datetime), ``hs_task_subject``, ``hs_task_body``, ``hs_task_status`` / ``hs_task_priority`` /
+  ``hs_task_type`` (enumerations holding only the values that guide lists: COMPLETED and
+  NOT_STARTED; LOW, MEDIUM and HIGH; EMAIL, CALL and TODO; a portal has more, which the fake
+  refuses as the stricter reading), ``hs_task_reminders`` (a number: "You must use Unix timestamp
+  in milliseconds") and ``hubspot_owner_id`` (HubSpot's is an enumeration of the owners; the fake
+  stores a string and checks it against ``srv.owners``, see *Tasks*).
 - create needs ``name``, ``label``, ``type``, ``fieldType``, ``groupName`` (the group must exist);
   ``name`` must match ``^[a-z][a-z0-9_]*$`` (stricter choice); accepted type/fieldType pairs:
   string/text|textarea, number/number, bool/booleancheckbox (options exactly "true" and "false"),
@@ -77,8 +89,82 @@ All applied: 200 ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}
 and the input's ``objectWriteTraceId``. Results are NOT in input order (HubSpot does not promise an
 order; the fake returns them reversed), so clients must map by ``objectWriteTraceId`` or email.
 
+Owners (``GET /crm/v3/owners``, https://developers.hubspot.com/docs/api/crm/owners, read-only):
+- the test seeds them: ``srv.add_owner(email, first_name, last_name, archived=False)`` appends to
+  ``srv.owners`` a ``PublicOwner`` (``id`` a numeric string, ``email``, ``type: "PERSON"``,
+  ``firstName``, ``lastName``, ``userId`` (an integer different from ``id``: "userId ... will result
+  in an error if it is used to assign ownership"), ``userIdIncludingInactive``, ``createdAt``,
+  ``updatedAt``, ``archived``, ``teams``); an archived owner keeps its ``id`` but has ``userId``
+  null ("For archived users ... the userId value will be null").
+- query parameters ``email`` (case-insensitive exact match), ``limit`` (default 100, the spec's;
+  the bound 1..500 is the fake's, the page size HubSpot's own clients ask for at most), ``after``
+  (the ``paging.next.after`` cursor of the previous page) and ``archived`` (``true``:
+  only archived owners; default ``false``). Any other parameter or a bad value is 400 (stricter:
+  HubSpot ignores unknown parameters, which hides a typo). Answer: ``{"results", "paging":
+  {"next": {"after", "link"}}}``, ``paging`` only when there is a next page.
+- ``GET /crm/v3/owners/{ownerId}``: the owner, or 404.
+
+Tasks (the tasks spec; https://developers.hubspot.com/docs/api/crm/tasks):
+- ``POST /crm/v3/objects/tasks/batch/create`` ``{"inputs": [...]}`` (spec
+  ``BatchInputSimplePublicObjectBatchInputForCreate``), each input only ``properties``,
+  ``associations`` and ``objectWriteTraceId``. Refused whole (400, nothing applied), in this order:
+  the envelope and 1..100 inputs (as for upserts; HubSpot's batch limit); an input's shape:
+  property values are strings (as for upserts), ``properties.hs_timestamp`` is required ("Required.
+  This field marks the task's due date"); each association is ``{"to": {"id": <string>},
+  "types": [{"associationCategory", "associationTypeId"}]}`` (spec ``PublicAssociationsForObject``
+  and ``AssociationSpec``) and its type must be the HubSpot-defined task-to-contact type,
+  ``HUBSPOT_DEFINED`` 204 (HubSpot's list of default association type ids); duplicate
+  ``objectWriteTraceId`` values; then every property value, exactly as for contacts (the
+  ``Property values were not valid`` body; ``hs_timestamp`` is a datetime: epoch ms or ISO-8601
+  with zone, else ``INVALID_LONG``), plus ``hubspot_owner_id`` must be the ``id`` of a
+  non-archived owner, else ``INVALID_OWNER_ID`` "<value> is not a valid owner id" (the code
+  HubSpot gives for an unknown owner, as reported on the HubSpot Community; the wording is the
+  fake's).
+- Then each input alone: an associated contact id that is not in ``srv.contact_ids`` fails that
+  input only (HubSpot does not document this case; the fake takes the answer that forces errors to
+  be mapped back by ``objectWriteTraceId``): its ``errors[]`` entry is a ``StandardError`` with
+  ``category: "OBJECT_NOT_FOUND"``, ``errors[0].code`` ``OBJECT_NOT_FOUND`` and ``context:
+  {"objectWriteTraceId": [...]}`` (``{}`` without one), the other inputs are created.
+- Answers mirror the upserts: all created **201** (HubSpot's batch create answers 201 Created;
+  the spec writes 200) ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}``, some
+  failed **207** with ``numErrors`` and ``errors``. Each result is a ``SimplePublicObject``: ``id``
+  (numeric string, never equal to a contact id), ``properties`` (the values sent plus
+  ``hs_object_id``, ``hs_createdate``, ``hs_lastmodifieddate``), ``createdAt``, ``updatedAt``,
+  ``archived: false`` and the input's ``objectWriteTraceId``. Results come in reverse input order.
+- ``POST /crm/v3/objects/tasks`` creates one (spec ``SimplePublicObjectInputForCreate``:
+  ``properties`` and ``associations``), same rules: 201 with the object, 400 as above, 404
+  ``OBJECT_NOT_FOUND`` for a missing contact.
+- ``hasUniqueValue`` is stored but never enforced, so a retried create makes a second task: after
+  an uncertain outcome a client must search for its own key before creating again.
+- ``POST /crm/v3/objects/tasks/search`` (spec ``PublicObjectSearchRequest``; limits from
+  https://developers.hubspot.com/docs/api/crm/search and the 2024-08-26 changelog "Expanded
+  Filtering Capabilities"): keys ``filterGroups``, ``properties``, ``limit`` (1..200, default 10),
+  ``after`` (a cursor string); ``sorts`` and ``query`` are refused as unsupported by the fake. At
+  most 5 filter groups, 10 filters a group, 25 in all, each group at least one filter; groups are
+  OR-ed, a group's filters AND-ed. A filter is ``{"propertyName", "operator", "value" | "values"}``
+  on a task property or ``hs_object_id`` / ``hs_createdate`` / ``hs_lastmodifieddate``; operators
+  ``EQ`` / ``NEQ`` (``value``), ``IN`` / ``NOT_IN`` (``values``), ``HAS_PROPERTY`` /
+  ``NOT_HAS_PROPERTY``; the spec's other operators are refused as unsupported. Values compare as
+  exact strings (case-sensitive, stricter). Paging past 10,000 results is 400 (HubSpot's search
+  cap). The answer is ``{"total", "results", "paging"?}`` (spec
+  ``CollectionResponseWithTotalSimplePublicObject``), oldest task first; each result carries
+  ``hs_createdate``, ``hs_lastmodifieddate`` and ``hs_object_id`` (the tasks' default search
+  properties) plus each requested property (null when unset; unknown names are ignored). Every
+  malformed search is a 400 ``VALIDATION_ERROR`` saying what is wrong.
+- Real HubSpot search is eventually consistent: a task just created can be missing from search for
+  a few seconds. The fake is consistent (a created task is found at once), so it cannot prove that
+  a client waits or retries its search; it counts search requests in the one rate-limit window
+  (HubSpot exempts search from the ten-secondly limit and gives it its own per-second limit).
+
+Faults target the new routes like any other: ``Fault(kind=..., path_prefix=TASKS_CREATE_PATH)``
+(or ``TASKS_SEARCH_PATH``, ``OWNERS_PATH``); ``drop_after_apply`` creates the tasks and drops the
+answer, the case a client resolves by searching.
+
 Stores: ``srv.contacts`` (lower-cased email -> property values, ``email`` included),
-``srv.contact_ids`` (email -> id), ``srv.upserts`` (inputs applied, all requests).
+``srv.contact_ids`` (email -> id), ``srv.upserts`` (inputs applied, all requests);
+``srv.owners`` (list of owners); ``srv.tasks`` (task id -> ``{"properties": <values sent, empty
+values dropped>, "associations": {"contacts": [contact ids]}}``, in creation order),
+``srv.task_creates`` (tasks created, all requests).
 """
 
 from __future__ import annotations
@@ -86,14 +172,33 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import count
-from typing import Any
+from typing import Any, Unpack
+from urllib.parse import parse_qsl
 
-from .server import FakeServer, RateLimit, Request, Response, Router, new_id, now_iso, serve_from_command_line
+from .server import (
+    FakeServer,
+    RateLimit,
+    Request,
+    Response,
+    Router,
+    ServerOptions,
+    new_id,
+    now_iso,
+    serve_from_command_line,
+)
 
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
 PROPERTIES_PATH = "/crm/v3/properties/contacts"
+OBJECT_TYPES = ("contacts", "tasks")
+PROPERTIES_ROUTE = "/crm/v3/properties/(?P<object_type>contacts|tasks)"
+OWNERS_PATH = "/crm/v3/owners"
+TASKS_PATH = "/crm/v3/objects/tasks"
+TASKS_CREATE_PATH = f"{TASKS_PATH}/batch/create"
+TASKS_SEARCH_PATH = f"{TASKS_PATH}/search"
 MAX_INPUTS = 100
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -123,6 +228,28 @@ PROPERTY_UPDATE_KEYS = {
 }  # fmt: skip
 OPTION_KEYS = {"description", "displayOrder", "hidden", "label", "value"}
 GROUP_CREATE_KEYS = {"displayOrder", "label", "name"}
+# SimplePublicObjectBatchInputForCreate / SimplePublicObjectInputForCreate / PublicAssociationsForObject /
+# AssociationSpec / PublicObjectSearchRequest / Filter keys in the tasks spec
+TASK_CREATE_KEYS = {"associations", "objectWriteTraceId", "properties"}
+TASK_SINGLE_CREATE_KEYS = {"associations", "properties"}
+ASSOCIATION_KEYS = {"to", "types"}
+ASSOCIATION_TYPE_KEYS = {"associationCategory", "associationTypeId"}
+ASSOCIATION_CATEGORIES = {"HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED"}
+TASK_TO_CONTACT = ("HUBSPOT_DEFINED", 204)
+SEARCH_KEYS = {"after", "filterGroups", "limit", "properties", "query", "sorts"}
+FILTER_KEYS = {"highValue", "operator", "propertyName", "value", "values"}
+OPERATORS = {
+    "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN",
+}  # fmt: skip
+VALUE_OPERATORS = {"EQ", "NEQ"}
+VALUES_OPERATORS = {"IN", "NOT_IN"}
+PRESENCE_OPERATORS = {"HAS_PROPERTY", "NOT_HAS_PROPERTY"}
+MAX_FILTER_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 10, 25
+MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_RESULTS = 200, 10, 10_000
+TASK_READ_ONLY = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+OWNER_QUERY_KEYS = {"after", "archived", "email", "limit"}
+MAX_OWNERS_LIMIT, DEFAULT_OWNERS_LIMIT = 500, 100
 LIFECYCLE_STAGES = [
     ("subscriber", "Subscriber"),
     ("lead", "Lead"),
@@ -133,6 +260,9 @@ LIFECYCLE_STAGES = [
     ("evangelist", "Evangelist"),
     ("other", "Other"),
 ]
+TASK_STATUSES = [("NOT_STARTED", "Not started"), ("COMPLETED", "Completed")]
+TASK_PRIORITIES = [("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High")]
+TASK_TYPES = [("EMAIL", "Email"), ("CALL", "Call"), ("TODO", "To-do")]
 ERROR_CATEGORIES = {
     400: "VALIDATION_ERROR",
     401: "INVALID_AUTHENTICATION",
@@ -149,37 +279,76 @@ MISSING_AUTH = (
 
 
 class FakeHubSpot(FakeServer):
-    """HubSpot CRM v3: contact properties, property groups and contact batch upsert by email."""
+    """HubSpot CRM v3: contact and task properties, property groups, contact batch upsert by email,
+    owners, task creation and task search."""
 
-    def __init__(
-        self,
-        token: str = "pat-test",
-        rate_limit: RateLimit | None = None,
-        latency_s: float = 0.0,
-        port: int = 0,
-    ) -> None:
-        super().__init__(rate_limit=rate_limit, latency_s=latency_s, port=port)
+    def __init__(self, token: str = "pat-test", **options: Unpack[ServerOptions]) -> None:
+        super().__init__(**options)
         self.token = token
         self.groups: dict[str, dict[str, Any]] = {
             "contactinformation": _group("contactinformation", "Contact information")
         }
         self.properties: dict[str, dict[str, Any]] = _default_properties()
+        self.task_groups: dict[str, dict[str, Any]] = {
+            "taskinformation": _group("taskinformation", "Task information")
+        }
+        self.task_properties: dict[str, dict[str, Any]] = _default_task_properties()
         self.contacts: dict[str, dict[str, str]] = {}
         self.contact_ids: dict[str, str] = {}
         self.reject_emails: set[str] = set()
         self.upserts = 0
+        self.owners: list[dict[str, Any]] = []
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.task_creates = 0
         self._created_at: dict[str, str] = {}
         self._updated_at: dict[str, str] = {}
+        self._task_stamps: dict[str, str] = {}
         self._next_id = count(151)
+        self._next_owner = count(1)
         self._router = Router()
         self._router.add(UPSERT_PATH, "POST", self._batch_upsert)
-        self._router.add(PROPERTIES_PATH, "GET", self._list_properties)
-        self._router.add(PROPERTIES_PATH, "POST", self._create_property)
-        self._router.add(f"{PROPERTIES_PATH}/groups", "GET", self._list_groups)
-        self._router.add(f"{PROPERTIES_PATH}/groups", "POST", self._create_group)
-        self._router.add(f"{PROPERTIES_PATH}/groups/(?P<name>[^/]+)", "GET", self._get_group)
-        self._router.add(f"{PROPERTIES_PATH}/(?P<name>[^/]+)", "GET", self._get_property)
-        self._router.add(f"{PROPERTIES_PATH}/(?P<name>[^/]+)", "PATCH", self._update_property)
+        self._router.add(PROPERTIES_ROUTE, "GET", self._list_properties)
+        self._router.add(PROPERTIES_ROUTE, "POST", self._create_property)
+        self._router.add(f"{PROPERTIES_ROUTE}/groups", "GET", self._list_groups)
+        self._router.add(f"{PROPERTIES_ROUTE}/groups", "POST", self._create_group)
+        self._router.add(f"{PROPERTIES_ROUTE}/groups/(?P<name>[^/]+)", "GET", self._get_group)
+        self._router.add(f"{PROPERTIES_ROUTE}/(?P<name>[^/]+)", "GET", self._get_property)
+        self._router.add(f"{PROPERTIES_ROUTE}/(?P<name>[^/]+)", "PATCH", self._update_property)
+        self._router.add(f"{OWNERS_PATH}/?", "GET", self._list_owners)
+        self._router.add(f"{OWNERS_PATH}/(?P<owner_id>[^/]+)", "GET", self._get_owner)
+        self._router.add(TASKS_CREATE_PATH, "POST", self._batch_create_tasks)
+        self._router.add(TASKS_SEARCH_PATH, "POST", self._search_tasks)
+        self._router.add(TASKS_PATH, "POST", self._create_task)
+
+    def add_owner(
+        self, email: str, first_name: str = "", last_name: str = "", *, archived: bool = False
+    ) -> dict[str, Any]:
+        """Seed one owner (HubSpot's owners are read-only over the API) and return it."""
+        with self.lock:
+            number = next(self._next_owner)
+            stamp = now_iso()
+            user_id = 9_000 + number  # never equal to the owner id, as in HubSpot
+            owner: dict[str, Any] = {
+                "id": str(70_000 + number),
+                "email": email,
+                "type": "PERSON",
+                "firstName": first_name,
+                "lastName": last_name,
+                "userId": None if archived else user_id,
+                "userIdIncludingInactive": user_id,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": archived,
+                "teams": [],
+            }
+            self.owners.append(owner)
+            return owner
+
+    def _schema(self, object_type: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The (properties, groups) stores of an object type."""
+        if object_type == "tasks":
+            return self.task_properties, self.task_groups
+        return self.properties, self.groups
 
     # -- the API's own answers -------------------------------------------------------------------
 
@@ -223,86 +392,216 @@ class FakeHubSpot(FakeServer):
 
     def count_items(self, request: Request) -> int:
         body = request.body
-        if request.path == UPSERT_PATH and isinstance(body, dict) and isinstance(body.get("inputs"), list):
+        batch = request.path in (UPSERT_PATH, TASKS_CREATE_PATH)
+        if batch and isinstance(body, dict) and isinstance(body.get("inputs"), list):
             return len(body["inputs"])
-        return 0
+        return 1 if request.method == "POST" and request.path == TASKS_PATH else 0
 
     def handle_api(self, request: Request) -> Response:
-        if request.path.startswith("/crm/v3/properties/") and not request.path.startswith(PROPERTIES_PATH):
-            return self.error_response(404, "This fake only serves the contacts object type")
+        segments = request.path.split("/")
+        if request.path.startswith("/crm/v3/properties/") and segments[4] not in OBJECT_TYPES:
+            return self.error_response(404, "This fake only serves the contacts and tasks object types")
         return self.dispatch(self._router, request)
 
     # -- properties and groups -------------------------------------------------------------------
 
-    def _list_properties(self, request: Request) -> Response:
+    def _list_properties(self, request: Request, object_type: str) -> Response:
+        properties, _ = self._schema(object_type)
         with self.lock:
-            return Response(200, {"results": [p for p in self.properties.values() if not p["archived"]]})
+            return Response(200, {"results": [p for p in properties.values() if not p["archived"]]})
 
-    def _get_property(self, request: Request, name: str) -> Response:
+    def _get_property(self, request: Request, object_type: str, name: str) -> Response:
         with self.lock:
-            found = self.properties.get(name)
-            if found is None or found["archived"]:
-                return self.error_response(
-                    404, f"Unable to find property with name {name} for objectType contacts"
-                )
-            return Response(200, found)
+            found = self._live_property(object_type, name)
+            return self._no_property(object_type, name) if found is None else Response(200, found)
 
-    def _create_property(self, request: Request) -> Response:
+    def _live_property(self, object_type: str, name: str) -> dict[str, Any] | None:
+        found = self._schema(object_type)[0].get(name)
+        return None if found is None or found["archived"] else found
+
+    def _no_property(self, object_type: str, name: str) -> Response:
+        return self.error_response(
+            404, f"Unable to find property with name {name} for objectType {object_type}"
+        )
+
+    def _create_property(self, request: Request, object_type: str) -> Response:
         spec = request.body
+        properties, groups = self._schema(object_type)
         with self.lock:
-            problem = _property_create_problem(spec, self.groups)
+            problem = _property_create_problem(spec, groups)
             if problem is not None:
                 return self.error_response(400, problem)
-            if spec["name"] in self.properties:
+            if spec["name"] in properties:
                 return self.error_response(409, f"Property named '{spec['name']}' already exists.")
             created = _property(spec, hubspot_defined=False)
-            self.properties[spec["name"]] = created
+            properties[spec["name"]] = created
             return Response(201, created)
 
-    def _update_property(self, request: Request, name: str) -> Response:
+    def _update_property(self, request: Request, object_type: str, name: str) -> Response:
         changes = request.body
+        properties, groups = self._schema(object_type)
         with self.lock:
-            current = self.properties.get(name)
-            if current is None or current["archived"]:
-                return self.error_response(
-                    404, f"Unable to find property with name {name} for objectType contacts"
-                )
+            current = self._live_property(object_type, name)
+            if current is None:
+                return self._no_property(object_type, name)
             if current["hubspotDefined"]:
                 return self.error_response(
                     400, f"Property {name} is a HubSpot default: its definition is read-only"
                 )
-            problem = _property_update_problem(name, changes, current, self.groups)
+            problem = _property_update_problem(name, changes, current, groups)
             if problem is not None:
                 return self.error_response(400, problem)
             updated = _property({**current, **changes, "name": name}, hubspot_defined=False)
             updated["createdAt"] = current["createdAt"]
-            self.properties[name] = updated
+            properties[name] = updated
             return Response(200, updated)
 
-    def _list_groups(self, request: Request) -> Response:
+    def _list_groups(self, request: Request, object_type: str) -> Response:
+        _, groups = self._schema(object_type)
         with self.lock:
-            return Response(200, {"results": list(self.groups.values())})
+            return Response(200, {"results": list(groups.values())})
 
-    def _get_group(self, request: Request, name: str) -> Response:
+    def _get_group(self, request: Request, object_type: str, name: str) -> Response:
+        _, groups = self._schema(object_type)
         with self.lock:
-            found = self.groups.get(name)
+            found = groups.get(name)
             if found is None:
                 return self.error_response(
-                    404, f"Unable to find property group {name} for objectType contacts"
+                    404, f"Unable to find property group {name} for objectType {object_type}"
                 )
             return Response(200, found)
 
-    def _create_group(self, request: Request) -> Response:
+    def _create_group(self, request: Request, object_type: str) -> Response:
         spec = request.body
+        _, groups = self._schema(object_type)
         problem = _group_create_problem(spec)
         if problem is not None:
             return self.error_response(400, problem)
         with self.lock:
-            if spec["name"] in self.groups:
+            if spec["name"] in groups:
                 return self.error_response(409, f"Property group named '{spec['name']}' already exists.")
             created = _group(spec["name"], spec["label"], spec.get("displayOrder", -1))
-            self.groups[spec["name"]] = created
+            groups[spec["name"]] = created
             return Response(201, created)
+
+    # -- owners ----------------------------------------------------------------------------------
+
+    def _list_owners(self, request: Request) -> Response:
+        query = _owners_query(request.query)
+        if isinstance(query, str):
+            return self.error_response(400, query)
+        email, archived, offset, limit = query
+        with self.lock:
+            found = [
+                owner
+                for owner in self.owners
+                if owner["archived"] == archived and (email is None or owner["email"].lower() == email)
+            ]
+        return Response(200, _page(found, offset, limit))
+
+    def _get_owner(self, request: Request, owner_id: str) -> Response:
+        with self.lock:
+            for owner in self.owners:
+                if owner["id"] == owner_id:
+                    return Response(200, owner)
+        return self.error_response(404, f"Unable to find owner with id {owner_id}")
+
+    def _owner_ids(self) -> set[str]:
+        return {owner["id"] for owner in self.owners if not owner["archived"]}
+
+    # -- tasks -----------------------------------------------------------------------------------
+
+    def _batch_create_tasks(self, request: Request) -> Response:
+        inputs = _batch_inputs(request.body, _task_input_problem)
+        if isinstance(inputs, str):
+            return self.error_response(400, inputs)
+        started = now_iso()
+        created = self._create_tasks(inputs)
+        if isinstance(created, Response):
+            return created
+        return _batch_response(started, *created, status=201)
+
+    def _create_task(self, request: Request) -> Response:
+        problem = _task_input_problem(request.body, TASK_SINGLE_CREATE_KEYS)
+        if problem is not None:
+            return self.error_response(400, f"Invalid input JSON: {problem}")
+        created = self._create_tasks([request.body])
+        if isinstance(created, Response):
+            return created
+        results, errors = created
+        if errors:
+            return Response(404, {**errors[0], "correlationId": new_id()})
+        return Response(201, results[0])
+
+    def _create_tasks(self, inputs: list[dict[str, Any]]) -> tuple[list[Any], list[Any]] | Response:
+        """Validate the values of every input (whole-request 400), then create each input whose
+        contacts exist: (results, errors)."""
+        with self.lock:
+            invalid = [v for item in inputs for v in self._invalid_task_values(item["properties"])]
+            if invalid:
+                return _invalid_values_response(invalid)
+            results: list[dict[str, Any]] = []
+            errors: list[dict[str, Any]] = []
+            known = set(self.contact_ids.values())
+            for item in inputs:
+                missing = [i for i in _associated_contacts(item) if i not in known]
+                if missing:
+                    errors.append(_missing_contacts_error(item, missing))
+                else:
+                    results.append(self._store_task(item))
+        return results, errors
+
+    def _invalid_task_values(self, values: dict[str, str]) -> list[dict[str, Any]]:
+        found = _invalid_values(values, self.task_properties)
+        owner = values.get("hubspot_owner_id", "")
+        if owner and owner not in self._owner_ids():
+            found.append(
+                _validation_result(
+                    "hubspot_owner_id", owner, "INVALID_OWNER_ID", f"{owner} is not a valid owner id"
+                )
+            )
+        return found
+
+    def _store_task(self, item: dict[str, Any]) -> dict[str, Any]:
+        task_id = str(next(self._next_id))
+        self.tasks[task_id] = {
+            "properties": {name: value for name, value in item["properties"].items() if value != ""},
+            "associations": {"contacts": _associated_contacts(item)},
+        }
+        self._task_stamps[task_id] = now_iso()
+        self.task_creates += 1
+        return self._task_result(task_id, item.get("objectWriteTraceId"))
+
+    def _task_values(self, task_id: str) -> dict[str, str]:
+        """The task's stored values plus the read-only ones HubSpot adds."""
+        stamp = self._task_stamps[task_id]
+        read_only = dict(zip(TASK_READ_ONLY, (stamp, stamp, task_id), strict=True))
+        return {**self.tasks[task_id]["properties"], **read_only}
+
+    def _task_result(
+        self, task_id: str, trace_id: str | None, requested: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        values: dict[str, str | None] = dict(self._task_values(task_id))
+        if requested is not None:
+            values = {name: values.get(name) for name in (*requested, *TASK_READ_ONLY)}
+        stamp = self._task_stamps[task_id]
+        return _simple_object(task_id, values, stamp, stamp, trace_id)
+
+    def _search_tasks(self, request: Request) -> Response:
+        with self.lock:
+            search = _search_request(request.body, {*self.task_properties, *TASK_READ_ONLY})
+            if isinstance(search, str):
+                return self.error_response(400, search)
+            matched = [
+                task_id
+                for task_id in self.tasks
+                if _matches(self._task_values(task_id), search.filter_groups)
+            ]
+            page = _page(matched, search.offset, search.limit)
+            page["results"] = [
+                self._task_result(task_id, None, search.properties) for task_id in page["results"]
+            ]
+        return Response(200, {"total": len(matched), **page})
 
     # -- batch upsert ----------------------------------------------------------------------------
 
@@ -322,15 +621,7 @@ class FakeHubSpot(FakeServer):
                     errors.append(_input_error(item))
                 else:
                     results.append(self._apply(item))
-        body: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results[::-1],
-            "startedAt": started,
-            "completedAt": now_iso(),
-        }
-        if not errors:
-            return Response(200, body)
-        return Response(207, {**body, "numErrors": len(errors), "errors": errors})
+        return _batch_response(started, results, errors, status=200)
 
     def _is_rejected(self, email: str) -> bool:
         rejected = {e.lower() for e in self.reject_emails}
@@ -368,46 +659,63 @@ class FakeHubSpot(FakeServer):
             "createdate": created,
             "lastmodifieddate": updated,
         }
-        result: dict[str, Any] = {
-            "id": contact_id,
-            "properties": properties,
-            "createdAt": created,
-            "updatedAt": updated,
-            "archived": False,
-            "new": is_new,
-        }
-        if trace_id is not None:
-            result["objectWriteTraceId"] = trace_id
-        return result
+        return {**_simple_object(contact_id, properties, created, updated, trace_id), "new": is_new}
 
 
 # -- upsert validation ---------------------------------------------------------------------------
 
 
-def _upsert_inputs(body: Any) -> list[dict[str, Any]] | str:
-    """The batch's inputs, or why the whole batch is refused (rules 1-3 of the module docstring)."""
+def _batch_inputs(body: Any, input_problem: Callable[[Any], str | None]) -> list[dict[str, Any]] | str:
+    """The batch's inputs, or why the whole batch is refused: the envelope, 1..100 inputs, each
+    input's shape (``input_problem``), then no objectWriteTraceId twice."""
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or set(body) != {"inputs"}:
         return 'Invalid input JSON: expected {"inputs": [...]}'
     inputs = body["inputs"]
     if not 1 <= len(inputs) <= MAX_INPUTS:
         return f"Batch input must hold between 1 and {MAX_INPUTS} inputs, got {len(inputs)}"
-    for index, item in enumerate(inputs):
-        problem = _input_shape_problem(item)
+    problem = _each_problem(inputs, input_problem, "Invalid input JSON: inputs")
+    return problem or _trace_duplicates_problem(inputs) or inputs
+
+
+def _each_problem(items: list[Any], problem_of: Callable[[Any], str | None], label: str) -> str | None:
+    """``label[index]: problem`` for the first item ``problem_of`` refuses, or None."""
+    for index, item in enumerate(items):
+        problem = problem_of(item)
         if problem is not None:
-            return f"Invalid input JSON: inputs[{index}]: {problem}"
-    return _duplicates_problem(inputs) or inputs
+            return f"{label}[{index}]: {problem}"
+    return None
+
+
+def _upsert_inputs(body: Any) -> list[dict[str, Any]] | str:
+    """The batch's inputs, or why the whole batch is refused (rules 1-3 of the module docstring)."""
+    inputs = _batch_inputs(body, _input_shape_problem)
+    return inputs if isinstance(inputs, str) else _duplicates_problem(inputs) or inputs
 
 
 def _input_shape_problem(item: Any) -> str | None:
-    if not isinstance(item, dict):
-        return "each input must be an object"
-    unknown = sorted(set(item) - UPSERT_INPUT_KEYS)
-    if unknown:
-        return f"unknown field(s) {unknown}; allowed: {sorted(UPSERT_INPUT_KEYS)}"
+    problem = _shape_problem(
+        item,
+        UPSERT_INPUT_KEYS,
+        "each input must be an object",
+        f"unknown field(s) {{}}; allowed: {sorted(UPSERT_INPUT_KEYS)}",
+    )
+    if problem is not None:
+        return problem
     if not isinstance(item.get("id"), str):
         return "id is required and must be a string"
     if item.get("idProperty") != "email":
         return 'idProperty must be "email" (this fake upserts contacts by email only)'
+    problem = _properties_problem(item)
+    if problem is not None:
+        return problem
+    email = item["properties"].get("email")
+    if email is not None and email.lower() != item["id"].lower():
+        return f"properties.email {email!r} differs from id {item['id']!r}"
+    return None
+
+
+def _properties_problem(item: dict[str, Any]) -> str | None:
+    """A write input's ``objectWriteTraceId`` (optional string) and ``properties`` (string values)."""
     if "objectWriteTraceId" in item and not isinstance(item["objectWriteTraceId"], str):
         return "objectWriteTraceId must be a string"
     properties = item.get("properties")
@@ -418,9 +726,6 @@ def _input_shape_problem(item: Any) -> str | None:
             return (
                 f"property {name!r}: value {json.dumps(value)} is not a string (property values are strings)"
             )
-    email = properties.get("email")
-    if email is not None and email.lower() != item["id"].lower():
-        return f"properties.email {email!r} differs from id {item['id']!r}"
     return None
 
 
@@ -429,11 +734,57 @@ def _duplicates_problem(inputs: list[dict[str, Any]]) -> str | None:
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         return f"Duplicate IDs found in batch input: {repeated}. IDs must be unique"
+    return None
+
+
+def _trace_duplicates_problem(inputs: list[dict[str, Any]]) -> str | None:
     traces = [item["objectWriteTraceId"] for item in inputs if "objectWriteTraceId" in item]
     repeated = sorted({t for t in traces if traces.count(t) > 1})
     if repeated:
         return f"Duplicate objectWriteTraceId values in batch input: {repeated}. They must be unique"
     return None
+
+
+def _shape_problem(
+    value: Any, allowed: set[str], not_object: str, unknown_message: str = "unknown field(s) {}"
+) -> str | None:
+    """``not_object`` when ``value`` is not a JSON object; ``unknown_message`` filled with the keys
+    outside ``allowed`` when there are any; else None."""
+    if not isinstance(value, dict):
+        return not_object
+    unknown = sorted(set(value) - allowed)
+    return unknown_message.format(unknown) if unknown else None
+
+
+def _batch_response(
+    started: str, results: list[dict[str, Any]], errors: list[dict[str, Any]], status: int
+) -> Response:
+    """``status`` when every input was applied, else 207 with the errors; results reversed."""
+    body: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results[::-1],
+        "startedAt": started,
+        "completedAt": now_iso(),
+    }
+    if not errors:
+        return Response(status, body)
+    return Response(207, {**body, "numErrors": len(errors), "errors": errors})
+
+
+def _simple_object(
+    object_id: str, properties: dict[str, Any], created: str, updated: str, trace_id: str | None
+) -> dict[str, Any]:
+    """The spec's ``SimplePublicObject``."""
+    result: dict[str, Any] = {
+        "id": object_id,
+        "properties": properties,
+        "createdAt": created,
+        "updatedAt": updated,
+        "archived": False,
+    }
+    if trace_id is not None:
+        result["objectWriteTraceId"] = trace_id
+    return result
 
 
 def _invalid_values(values: dict[str, str], properties: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -446,18 +797,20 @@ def _invalid_values(values: dict[str, str], properties: dict[str, dict[str, Any]
         else:
             problem = _value_problem(definition, value)
         if problem is not None:
-            code, message = problem
-            found.append(
-                {
-                    "isValid": False,
-                    "message": message,
-                    "error": code,
-                    "name": name,
-                    "localizedErrorMessage": message,
-                    "propertyValue": value,
-                }
-            )
+            found.append(_validation_result(name, value, *problem))
     return found
+
+
+def _validation_result(name: str, value: str, code: str, message: str) -> dict[str, Any]:
+    """One entry of HubSpot's "Property values were not valid" list."""
+    return {
+        "isValid": False,
+        "message": message,
+        "error": code,
+        "name": name,
+        "localizedErrorMessage": message,
+        "propertyValue": value,
+    }
 
 
 def _value_problem(definition: dict[str, Any], value: str) -> tuple[str, str] | None:
@@ -533,28 +886,229 @@ def _invalid_values_response(invalid: list[dict[str, Any]]) -> Response:
 
 
 def _input_error(item: dict[str, Any]) -> dict[str, Any]:
-    """The spec's ``StandardError`` for one input that failed on its own."""
+    """The spec's ``StandardError`` for one upsert input that failed on its own."""
     message = f"Email address {item['id']} is invalid"
+    detail = {"message": message, "code": "INVALID_EMAIL", "context": {"propertyName": ["email"]}}
+    return _standard_error(item, "VALIDATION_ERROR", detail)
+
+
+def _missing_contacts_error(item: dict[str, Any], missing: list[str]) -> dict[str, Any]:
+    """The ``StandardError`` of a task input associated with contacts that do not exist."""
+    message = f"No contact exists with id(s) {missing}: the task cannot be associated with them"
+    detail = {"message": message, "code": "OBJECT_NOT_FOUND", "context": {"toObjectId": missing}}
+    return _standard_error(item, "OBJECT_NOT_FOUND", detail)
+
+
+def _standard_error(item: dict[str, Any], category: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The spec's ``StandardError`` for one input, mapped back by its ``objectWriteTraceId``."""
     trace_id = item.get("objectWriteTraceId")
     return {
         "status": "error",
-        "category": "VALIDATION_ERROR",
-        "message": message,
+        "category": category,
+        "message": detail["message"],
         "context": {"objectWriteTraceId": [trace_id]} if trace_id is not None else {},
-        "errors": [{"message": message, "code": "INVALID_EMAIL", "context": {"propertyName": ["email"]}}],
+        "errors": [detail],
         "links": {},
     }
+
+
+# -- tasks ---------------------------------------------------------------------------------------
+
+
+def _task_input_problem(item: Any, allowed: set[str] = TASK_CREATE_KEYS) -> str | None:
+    """A task create input's shape: keys, string values, ``hs_timestamp``, associations."""
+    problem = _shape_problem(item, allowed, "each input must be an object") or _properties_problem(item)
+    if problem is not None:
+        return problem
+    if not item["properties"].get("hs_timestamp"):
+        return "properties.hs_timestamp is required (the task's due date: epoch milliseconds or ISO-8601)"
+    associations = item.get("associations", [])
+    if not isinstance(associations, list):
+        return "associations must be a list"
+    return _each_problem(associations, _association_problem, "associations")
+
+
+def _association_problem(association: Any) -> str | None:
+    problem = _shape_problem(association, ASSOCIATION_KEYS, "each association must be an object")
+    if problem is not None:
+        return problem
+    target = association.get("to")
+    if not isinstance(target, dict) or set(target) != {"id"} or not isinstance(target["id"], str):
+        return 'to must be {"id": "<record id>"} (a string)'
+    types = association.get("types")
+    if not isinstance(types, list) or not types:
+        return "types must be a non-empty list of association types"
+    for spec in types:
+        problem = _shape_problem(spec, ASSOCIATION_TYPE_KEYS, "each association type must be an object")
+        if problem is not None:
+            return problem
+        category, type_id = spec.get("associationCategory"), spec.get("associationTypeId")
+        if category not in ASSOCIATION_CATEGORIES:
+            return f"associationCategory must be one of {sorted(ASSOCIATION_CATEGORIES)}, got {category!r}"
+        if type(type_id) is not int:
+            return f"associationTypeId must be an integer, got {json.dumps(type_id)}"
+        if (category, type_id) != TASK_TO_CONTACT:
+            return (
+                f"association type {category} {type_id} is not supported: this fake associates tasks "
+                f"with contacts only ({TASK_TO_CONTACT[0]} {TASK_TO_CONTACT[1]})"
+            )
+    return None
+
+
+def _associated_contacts(item: dict[str, Any]) -> list[str]:
+    """The contact ids a valid task input is associated with, each once, in order."""
+    return list(dict.fromkeys(a["to"]["id"] for a in item.get("associations", [])))
+
+
+@dataclass(frozen=True)
+class _Search:
+    filter_groups: list[list[dict[str, Any]]]
+    properties: list[str]
+    offset: int
+    limit: int
+
+
+def _search_request(body: Any, searchable: set[str]) -> _Search | str:
+    """The parsed search, or why it is refused (module docstring, *Tasks*)."""
+    problem = _shape_problem(
+        body,
+        SEARCH_KEYS,
+        "Invalid input JSON: expected a search request object",
+        "Invalid input JSON: unknown field(s) {}",
+    )
+    if problem is not None:
+        return problem
+    for unsupported in ("query", "sorts"):
+        if body.get(unsupported):
+            return f"{unsupported} is not supported by this fake (filter with filterGroups)"
+    groups = _filter_groups(body.get("filterGroups", []), searchable)
+    if isinstance(groups, str):
+        return groups
+    requested = body.get("properties", [])
+    if not isinstance(requested, list) or not all(isinstance(name, str) for name in requested):
+        return "properties must be a list of property names"
+    limit = body.get("limit", DEFAULT_SEARCH_LIMIT)
+    if type(limit) is not int or not 1 <= limit <= MAX_SEARCH_LIMIT:
+        return f"limit must be an integer between 1 and {MAX_SEARCH_LIMIT}, got {json.dumps(limit)}"
+    after = body.get("after", "0")
+    if not isinstance(after, str) or not after.isdigit():
+        return f"after must be the paging cursor string of paging.next.after, got {json.dumps(after)}"
+    if int(after) + limit > MAX_SEARCH_RESULTS:
+        return f"Search results are limited to {MAX_SEARCH_RESULTS}: after + limit cannot exceed it"
+    properties = [
+        name for name in dict.fromkeys(requested) if name in searchable and name not in TASK_READ_ONLY
+    ]
+    return _Search(groups, properties, int(after), limit)
+
+
+def _filter_groups(groups: Any, searchable: set[str]) -> list[list[dict[str, Any]]] | str:
+    if not isinstance(groups, list) or len(groups) > MAX_FILTER_GROUPS:
+        return f"filterGroups must be a list of at most {MAX_FILTER_GROUPS} filter groups"
+    parsed: list[list[dict[str, Any]]] = []
+    for index, group in enumerate(groups):
+        where = f"filterGroups[{index}]"
+        problem = _shape_problem(group, {"filters"}, f"{where} must be an object")
+        if problem is not None:
+            return problem
+        filters = group.get("filters")
+        if not isinstance(filters, list) or not 1 <= len(filters) <= MAX_GROUP_FILTERS:
+            return f"{where}.filters must be a list of 1 to {MAX_GROUP_FILTERS} filters"
+        for position, flt in enumerate(filters):
+            problem = _filter_problem(flt, searchable, f"{where}.filters[{position}]")
+            if problem is not None:
+                return problem
+        parsed.append(filters)
+    if sum(len(filters) for filters in parsed) > MAX_FILTERS:
+        return f"A search can hold at most {MAX_FILTERS} filters in all"
+    return parsed
+
+
+def _filter_problem(flt: Any, searchable: set[str], where: str) -> str | None:
+    problem = _shape_problem(
+        flt, FILTER_KEYS, f"{where} must be an object", f"{where}: unknown field(s) {{}}"
+    )
+    if problem is not None:
+        return problem
+    name, operator = flt.get("propertyName"), flt.get("operator")
+    if name not in searchable:
+        return f"{where}: propertyName {json.dumps(name)} is not a task property"
+    if operator not in OPERATORS:
+        return f"{where}: operator {json.dumps(operator)} is not one of {sorted(OPERATORS)}"
+    supported = VALUE_OPERATORS | VALUES_OPERATORS | PRESENCE_OPERATORS
+    if operator not in supported:
+        return f"{where}: operator {operator} is not supported by this fake (supported: {sorted(supported)})"
+    wanted = (
+        {"value"} if operator in VALUE_OPERATORS else {"values"} if operator in VALUES_OPERATORS else set()
+    )
+    given = set(flt) & {"value", "values", "highValue"}
+    if given != wanted:
+        return f"{where}: operator {operator} takes {sorted(wanted) or 'no value'}, got {sorted(given)}"
+    if "value" in wanted and not isinstance(flt["value"], str):
+        return f"{where}: value must be a string"
+    values = flt.get("values")
+    if "values" in wanted and (
+        not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values)
+    ):
+        return f"{where}: values must be a non-empty list of strings"
+    return None
+
+
+def _matches(values: dict[str, str], groups: list[list[dict[str, Any]]]) -> bool:
+    """Groups OR-ed, a group's filters AND-ed; no groups: everything."""
+    return not groups or any(all(_filter_matches(values, flt) for flt in group) for group in groups)
+
+
+def _filter_matches(values: dict[str, str], flt: dict[str, Any]) -> bool:
+    operator, actual = flt["operator"], values.get(flt["propertyName"])
+    if operator in PRESENCE_OPERATORS:
+        return (actual is not None) == (operator == "HAS_PROPERTY")
+    hit = actual == flt["value"] if operator in VALUE_OPERATORS else actual in flt["values"]
+    return hit == (operator in ("EQ", "IN"))
+
+
+# -- owners and paging ---------------------------------------------------------------------------
+
+
+def _owners_query(query: str) -> tuple[str | None, bool, int, int] | str:
+    """(email lower-cased or None, archived, offset, limit) of a ``GET /crm/v3/owners``, or why not."""
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(params) - OWNER_QUERY_KEYS)
+    if unknown:
+        return f"Unknown query parameter(s) {unknown}; allowed: {sorted(OWNER_QUERY_KEYS)}"
+    limit = params.get("limit", str(DEFAULT_OWNERS_LIMIT))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_OWNERS_LIMIT:
+        return f"limit must be an integer between 1 and {MAX_OWNERS_LIMIT}, got {limit!r}"
+    after = params.get("after", "0")
+    if not after.isdigit():
+        return f"after must be the paging cursor of paging.next.after, got {after!r}"
+    archived = params.get("archived", "false")
+    if archived not in ("true", "false"):
+        return f"archived must be true or false, got {archived!r}"
+    email = params.get("email")
+    return (None if email is None else email.lower()), archived == "true", int(after), int(limit)
+
+
+def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
+    """``{"results", "paging"}`` of one page; ``paging.next`` only when more items follow."""
+    page: dict[str, Any] = {"results": items[offset : offset + limit]}
+    if offset + limit < len(items):
+        after = str(offset + limit)
+        page["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
+    return page
 
 
 # -- property definitions ------------------------------------------------------------------------
 
 
 def _property_create_problem(spec: Any, groups: dict[str, Any]) -> str | None:
-    if not isinstance(spec, dict):
-        return "Invalid input JSON: expected a property object"
-    unknown = sorted(set(spec) - PROPERTY_CREATE_KEYS)
-    if unknown:
-        return f"Invalid input JSON: unknown field(s) {unknown}"
+    problem = _shape_problem(
+        spec,
+        PROPERTY_CREATE_KEYS,
+        "Invalid input JSON: expected a property object",
+        "Invalid input JSON: unknown field(s) {}",
+    )
+    if problem is not None:
+        return problem
     for required in ("name", "label", "type", "fieldType", "groupName"):
         if not isinstance(spec.get(required), str) or not spec[required]:
             return f"{required} is required and must be a non-empty string"
@@ -597,10 +1151,9 @@ def _definition_problem(spec: dict[str, Any], groups: dict[str, Any]) -> str | N
 def _options_problem(kind: str, options: Any) -> str | None:
     if not isinstance(options, list):
         return "options must be a list"
-    for index, option in enumerate(options):
-        problem = _option_problem(option)
-        if problem is not None:
-            return f"options[{index}]: {problem}"
+    problem = _each_problem(options, _option_problem, "options")
+    if problem is not None:
+        return problem
     values = [option["value"] for option in options]
     if len(set(values)) != len(values):
         return f"Option values must be unique, got {values}"
@@ -614,11 +1167,9 @@ def _options_problem(kind: str, options: Any) -> str | None:
 
 
 def _option_problem(option: Any) -> str | None:
-    if not isinstance(option, dict):
-        return "each option must be an object"
-    unknown = sorted(set(option) - OPTION_KEYS)
-    if unknown:
-        return f"unknown field(s) {unknown}"
+    problem = _shape_problem(option, OPTION_KEYS, "each option must be an object")
+    if problem is not None:
+        return problem
     if (
         not isinstance(option.get("label"), str)
         or not isinstance(option.get("value"), str)
@@ -631,11 +1182,14 @@ def _option_problem(option: Any) -> str | None:
 
 
 def _group_create_problem(spec: Any) -> str | None:
-    if not isinstance(spec, dict):
-        return "Invalid input JSON: expected a property group object"
-    unknown = sorted(set(spec) - GROUP_CREATE_KEYS)
-    if unknown:
-        return f"Invalid input JSON: unknown field(s) {unknown}"
+    problem = _shape_problem(
+        spec,
+        GROUP_CREATE_KEYS,
+        "Invalid input JSON: expected a property group object",
+        "Invalid input JSON: unknown field(s) {}",
+    )
+    if problem is not None:
+        return problem
     for required in ("name", "label"):
         if not isinstance(spec.get(required), str) or not spec[required]:
             return f"{required} is required and must be a non-empty string"
@@ -686,36 +1240,49 @@ def _property(spec: dict[str, Any], *, hubspot_defined: bool) -> dict[str, Any]:
     }
 
 
-def _default_properties() -> dict[str, dict[str, Any]]:
-    def text(name: str, label: str) -> dict[str, Any]:
-        spec = {
-            "name": name,
-            "label": label,
-            "type": "string",
-            "fieldType": "text",
-            "groupName": "contactinformation",
-        }
-        return _property(spec, hubspot_defined=True)
-
-    stages = [
-        {"label": label, "value": value, "hidden": False, "displayOrder": index}
-        for index, (value, label) in enumerate(LIFECYCLE_STAGES)
-    ]
-    lifecycle = {
-        "name": "lifecyclestage",
-        "label": "Lifecycle Stage",
-        "type": "enumeration",
-        "fieldType": "radio",
-        "groupName": "contactinformation",
-        "options": stages,
+def _defined(
+    group: str, name: str, label: str, kind: str = "string", field_type: str = "text",
+    options: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """A HubSpot-defined property; ``options`` are (value, label) pairs."""
+    spec = {
+        "name": name,
+        "label": label,
+        "type": kind,
+        "fieldType": field_type,
+        "groupName": group,
+        "options": [
+            {"label": text, "value": value, "hidden": False, "displayOrder": index}
+            for index, (value, text) in enumerate(options)
+        ],
     }
+    return _property(spec, hubspot_defined=True)
+
+
+def _default_properties() -> dict[str, dict[str, Any]]:
+    group = "contactinformation"
     defaults = [
-        text("email", "Email"),
-        text("firstname", "First Name"),
-        text("lastname", "Last Name"),
-        text("company", "Company Name"),
-        text("phone", "Phone Number"),
-        _property(lifecycle, hubspot_defined=True),
+        _defined(group, "email", "Email"),
+        _defined(group, "firstname", "First Name"),
+        _defined(group, "lastname", "Last Name"),
+        _defined(group, "company", "Company Name"),
+        _defined(group, "phone", "Phone Number"),
+        _defined(group, "lifecyclestage", "Lifecycle Stage", "enumeration", "radio", LIFECYCLE_STAGES),
+    ]
+    return {p["name"]: p for p in defaults}
+
+
+def _default_task_properties() -> dict[str, dict[str, Any]]:
+    group = "taskinformation"
+    defaults = [
+        _defined(group, "hs_timestamp", "Due date", "datetime", "date"),
+        _defined(group, "hs_task_subject", "Task Title"),
+        _defined(group, "hs_task_body", "Notes", "string", "textarea"),
+        _defined(group, "hs_task_status", "Task Status", "enumeration", "select", TASK_STATUSES),
+        _defined(group, "hs_task_priority", "Priority", "enumeration", "select", TASK_PRIORITIES),
+        _defined(group, "hs_task_type", "Task Type", "enumeration", "select", TASK_TYPES),
+        _defined(group, "hs_task_reminders", "Reminder", "number", "number"),
+        _defined(group, "hubspot_owner_id", "Assigned to"),
     ]
     return {p["name"]: p for p in defaults}
 

@@ -58,7 +58,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Self, cast, get_args
+from typing import Any, Literal, Self, TypedDict, cast, get_args
 from urllib.parse import unquote, urlsplit
 
 FaultKind = Literal["status", "rate_limit", "drop_after_apply", "drop_before_apply"]
@@ -86,6 +86,14 @@ def parse_rate_limit(text: str) -> RateLimit:
     if not match:
         raise ValueError(f"rate limit must look like 100/10 (requests/seconds), got {text!r}")
     return RateLimit(max_requests=int(match[1]), window_s=float(match[2]))
+
+
+class ServerOptions(TypedDict, total=False):
+    """The keyword arguments a fake passes on to ``FakeServer`` unchanged (``**options``)."""
+
+    rate_limit: RateLimit | None
+    latency_s: float
+    port: int
 
 
 @dataclass
