@@ -31,7 +31,9 @@ per_customer as (
         ) as sends_last_{{ cap['window_hours'] }}h,
         {%- endfor %}
         max(case when event_type in ('unsubscribed', 'spam_reported') then 1 else 0 end)
-            as has_opted_out
+            as has_opted_out,
+        min(case when event_type in ('unsubscribed', 'spam_reported') then occurred_at end)
+            as opted_out_at
     from email_events
     group by customer_id
 ),
@@ -44,6 +46,7 @@ final as (
             as sends_last_{{ cap['window_hours'] }}h,
         {%- endfor %}
         coalesce(per_customer.has_opted_out = 1, false) as has_opted_out,
+        per_customer.opted_out_at,
         coalesce({{ capped_conditions | join(' or ') }}, false) as is_frequency_capped
     from customers
     left join per_customer on customers.customer_id = per_customer.customer_id

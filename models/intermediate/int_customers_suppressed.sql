@@ -25,7 +25,11 @@ held_out as (
 reasons as (
     select
         customers.customer_id,
+        customers.signup_at,
         subscriptions.status as subscription_status,
+        subscriptions.updated_at as subscription_updated_at,
+        subscriptions.trial_ends_at,
+        emails.opted_out_at,
         emails.is_frequency_capped,
         case
             when subscriptions.status = 'deleted' then '{{ deleted }}'
@@ -54,6 +58,14 @@ final as (
         suppression_reason is not null as suppress_onboarding,
         -- a holdout is withheld from onboarding only: transactional and product mail still reach it
         coalesce(suppression_reason not in ('{{ holdout }}', '{{ activated }}'), false) as global_suppression,
+        -- when the global suppression began (docs/definitions.md#global-suppression-since): no
+        -- journey event after it; a status change of unknown time counts from signup
+        case
+            when suppression_reason in ('{{ deleted }}', '{{ churned }}', '{{ payment_failed }}')
+                then coalesce(subscription_updated_at, signup_at)
+            when suppression_reason = '{{ unsubscribed }}' then opted_out_at
+            when suppression_reason = '{{ trial_expired }}' then trial_ends_at
+        end as global_suppression_since,
         is_frequency_capped as frequency_capped
     from reasons
 )

@@ -16,6 +16,8 @@ checkpointed as (select * from {{ ref('int_customers_checkpointed') }}),
 
 suppressed as (select * from {{ ref('int_customers_suppressed') }}),
 
+qualified as (select * from {{ ref('int_customers_product_qualified') }}),
+
 final as (
     select
         customers.customer_id,
@@ -61,8 +63,13 @@ final as (
         suppressed.subscription_status,
         suppressed.suppress_onboarding,
         suppressed.global_suppression,
+        suppressed.global_suppression_since,
         suppressed.suppression_reason,
-        suppressed.frequency_capped
+        suppressed.frequency_capped,
+        qualified.is_product_qualified,
+        qualified.pql_reason,
+        qualified.pql_at,
+        qualified.pql_at_reason
     from customers
     inner join routed on customers.customer_id = routed.customer_id
     inner join scored on customers.customer_id = scored.customer_id
@@ -70,6 +77,7 @@ final as (
     inner join at_risk on customers.customer_id = at_risk.customer_id
     inner join checkpointed on customers.customer_id = checkpointed.customer_id
     inner join suppressed on customers.customer_id = suppressed.customer_id
+    inner join qualified on customers.customer_id = qualified.customer_id
     left join accounts on customers.customer_id = accounts.customer_id
 )
 

@@ -13,10 +13,24 @@ held_out as (
 ),
 {%- endif %}
 
+templates as (select * from {{ ref('recovery_templates') }}),
+
+-- with the recovery draft for the step stalled at, as of now (docs/definitions.md#recovery-drafts)
 stalled as (
-    select *
+    {%- set placeholders = {
+        'company_name': 'customers.company_name',
+        'milestone': 'customers.stall_step',
+        'next_best_action': 'customers.next_best_action',
+        'csm_owner': 'customers.csm_owner',
+        'days_stalled': days_stalled('customers.stall_hours'),
+    } %}
+    select
+        customers.*,
+        {{ render_recovery_text('templates.subject', placeholders) }} as recovery_subject,
+        {{ render_recovery_text('templates.body', placeholders) }} as recovery_body
     from customers
-    where is_stalled
+    left join templates on customers.stall_step = templates.stall_step
+    where customers.is_stalled
 ),
 
 -- by severity rule order (no rule last), then ARR x hours stalled, then customer_id: no ties
@@ -41,6 +55,8 @@ ranked as (
         track,
         csm_owner,
         company_name,
+        recovery_subject,
+        recovery_body,
         {%- if with_experiments %}
             customer_id in (select held_out.customer_id from held_out) as is_holdout,
         {%- endif %}
