@@ -32,8 +32,19 @@ from sync.config import SyncConfig, load_sync_config
 from sync.destinations import plugin
 from sync.destinations.base import BatchOutcome, Destination, DestinationConfig
 from sync.gate import ValidationGate
+from sync.moments import (
+    MomentCounts,
+    MomentPlan,
+    check_moments,
+    plan_moments,
+    record_plan,
+    send_moments,
+    write_moments_file,
+)
+from sync.moments import drop_scratch as drop_moments_scratch
 from sync.plan import Plan, build_plan, drop_scratch, model_relation, pages
 from sync.state import (
+    ERRORS,
     Acknowledged,
     SyncRunRow,
     ensure_tables,
@@ -67,10 +78,14 @@ class SyncResult:
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
     stats: ClientStats | None = None
     warnings: list[str] = field(default_factory=list)
+    #: the destination's moments (journey events, CSM tasks): the plan, a dry run's file, what was sent
+    moment_plan: MomentPlan | None = None
+    moments_file: Path | None = None
+    moment_counts: MomentCounts | None = None
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.run.failed or self.run.status == "failed" else 0
+        return 1 if self.run.failed or self.run.moments_failed or self.run.status == "failed" else 0
 
 
 def open_destination(config: DestinationConfig) -> Destination:
@@ -254,6 +269,8 @@ def _run(
         # the columns a build adds by prefix (one per experiment: sync/mappings.yml column_prefixes)
         destination = destination.with_columns(model_columns(db, destination))
         check_as_of(db, destination, config)
+        if destination.active_moments is not None:
+            check_moments(db, destination, config.describe)
         if dry_run:
             problem = gate.problem(db)
             if problem:
@@ -279,8 +296,13 @@ def _run(
             run.planned, run.skipped_unchanged, run.removed = plan.to_send, plan.unchanged, plan.removals
             check_breaker(plan, config, destination, force)
             result = SyncResult(run, plan, setup_changes=setup_changes, warnings=warnings)
+            if destination.active_moments is not None:
+                result.moment_plan = plan_moments(db, destination)
             if client is None:
-                result.plan_file = write_plan_file(db, plan, run.run_id, results_dir or RESULTS_DIR)
+                folder = results_dir or RESULTS_DIR
+                result.plan_file = write_plan_file(db, plan, run.run_id, folder)
+                if result.moment_plan is not None:
+                    result.moments_file = write_moments_file(db, name, run.run_id, folder)
                 run.status, run.finished_at = "dry_run", utc_now()
                 save_run(db, run)
                 return result
@@ -293,6 +315,7 @@ def _run(
             if client is not None:
                 client.close()
             drop_scratch(db, name)
+            drop_moments_scratch(db, name)
 
 
 def _record_failure(target: Target, run: SyncRunRow, error: Exception) -> None:
@@ -322,7 +345,8 @@ def _send_all(
     result: SyncResult,
     progress: Progress | None,
 ) -> None:
-    """Send the work table batch by batch; state and errors written as each batch completes.
+    """Send the work table batch by batch; state and errors written as each batch completes; then
+    the moments, if the destination has them (the run is `running` until both are done).
 
     Refused credentials or a missing setup stop the run with one run-level failure and queue
     nothing: every record would fail the same way, and the fix is the user's, not a retry's.
@@ -344,7 +368,9 @@ def _send_all(
                 if progress is not None:
                     progress(run.sent, run.planned)
             save_run(db, run)
-        run.status = "succeeded" if run.failed == 0 else "partial"
+        if result.moment_plan is not None:
+            _deliver_moments(db, client, destination, run, result)
+        run.status = "succeeded" if run.failed == 0 and run.moments_failed == 0 else "partial"
     except OnboardError as error:
         run.status, run.message = "failed", str(error)
         raise
@@ -360,6 +386,44 @@ def _send_all(
             sent=run.sent,
             succeeded=run.succeeded,
             failed=run.failed,
+        )
+
+
+def _deliver_moments(
+    db: Database, client: Destination, destination: DestinationConfig, run: SyncRunRow, result: SyncResult
+) -> None:
+    """After the records: the moments planned, each sent once (sync/moments.py), counted on the run.
+
+    The moments of a record whose attributes this run could not update wait for the next run, so a
+    campaign never triggers on a person whose attributes are stale.
+    """
+    assert result.moment_plan is not None
+    record_plan(db, destination, run.run_id)
+    run.moments_skipped_stale = result.moment_plan.stale
+    run.moments_skipped_suppressed = result.moment_plan.suppressed
+    held = {
+        str(key)
+        for (key,) in db.rows(f"select distinct record_key from {ERRORS} where run_id = ?", [run.run_id])
+    }
+    counts = result.moment_counts = MomentCounts()
+
+    def counted() -> None:
+        run.moments_sent, run.moments_failed = counts.sent, counts.failed
+        save_run(db, run)
+
+    try:
+        send_moments(db, client, destination, run.run_id, held, counts, counted)
+    finally:
+        counted()
+        log(
+            "sync.moments_done",
+            destination=run.destination,
+            run_id=run.run_id,
+            sent=counts.sent,
+            failed=counts.failed,
+            held=counts.held,
+            skipped_stale=run.moments_skipped_stale,
+            skipped_suppressed=run.moments_skipped_suppressed,
         )
 
 

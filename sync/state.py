@@ -5,9 +5,13 @@
   and status `synced` or `cleared` (left the model, blanked and suppressed). Written only
   for acknowledged records, as each batch completes, in its own transaction.
 - `sync_runs`: one row per run (planned, sent, succeeded, failed, skipped-unchanged,
-  removed, status, forced, dry run). A run killed mid-way stays `running` until the next
-  run marks it `interrupted`.
-- `sync_errors`: one row per record a destination refused, with the HTTP status and message.
+  removed, status, forced, dry run; moments sent, skipped stale / suppressed, failed). A run
+  killed mid-way stays `running` until the next run marks it `interrupted`.
+- `moment_deliveries`: per destination and moment id (a journey event, a CSM task), its
+  status: `pending` (seen, not yet acknowledged), `delivered` (acknowledged), `skipped_stale`
+  or `skipped_suppressed` (never sent); sync/moments.py.
+- `sync_errors`: one row per record (or moment, by its id) a destination refused, with the
+  HTTP status and message.
 - `plan_<destination>` / `work_<destination>`: scratch tables of the current run (one run per
   destination at a time: sync/runner.py holds a lock named for it, `Database.exclusive`).
 """
@@ -27,6 +31,7 @@ SCHEMA = "sync"
 STATE = f"{SCHEMA}.sync_state"
 RUNS = f"{SCHEMA}.sync_runs"
 ERRORS = f"{SCHEMA}.sync_errors"
+DELIVERIES = f"{SCHEMA}.moment_deliveries"
 
 DDL = (
     f"create schema if not exists {SCHEMA}",
@@ -56,7 +61,23 @@ DDL = (
         status text not null,
         forced boolean not null,
         dry_run boolean not null,
-        message text
+        message text,
+        moments_sent bigint default 0,
+        moments_skipped_stale bigint default 0,
+        moments_skipped_suppressed bigint default 0,
+        moments_failed bigint default 0
+    )""",
+    f"""create table if not exists {DELIVERIES} (
+        destination text not null,
+        moment_id text not null,
+        record_key text not null,
+        name text not null,
+        occurred_at timestamp not null,
+        status text not null,
+        first_seen_at timestamp not null,
+        updated_at timestamp not null,
+        run_id text not null,
+        primary key (destination, moment_id)
     )""",
     f"""create table if not exists {ERRORS} (
         run_id text not null,
@@ -74,10 +95,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: columns sync_runs gained after its first release: added to a warehouse that lacks them
+ADDED_RUN_COLUMNS = ("moments_sent", "moments_skipped_stale", "moments_skipped_suppressed", "moments_failed")
+
+
 def ensure_tables(db: Database) -> None:
-    """Create the sync schema and tables if missing."""
+    """Create the sync schema and tables if missing (and the run columns a warehouse lacks)."""
     for statement in DDL:
         db.execute(statement)
+    for column in ADDED_RUN_COLUMNS:
+        db.execute(f"alter table {RUNS} add column if not exists {column} bigint default 0")
 
 
 @dataclass
@@ -99,6 +126,11 @@ class SyncRunRow:
     forced: bool = False
     dry_run: bool = False
     message: str | None = None
+    #: journey events / CSM tasks (sync/moments.py): acknowledged, recorded as skipped, refused
+    moments_sent: int = 0
+    moments_skipped_stale: int = 0
+    moments_skipped_suppressed: int = 0
+    moments_failed: int = 0
 
 
 RUN_COLUMNS = tuple(f.name for f in fields(SyncRunRow))
@@ -124,7 +156,8 @@ def recent_runs(db: Database, limit: int = 10) -> list[SyncRunRow]:
 
 
 def pending_failures(db: Database) -> list[tuple[str, str, int | None, str]]:
-    """Records refused by a destination and not acknowledged since: (destination, key, status, message)."""
+    """Records (and moments) refused by a destination and not acknowledged (or skipped) since:
+    (destination, key, status, message)."""
     return [
         (str(d), str(k), None if s is None else int(s), str(m))
         for d, k, s, m in db.rows(
@@ -134,7 +167,10 @@ def pending_failures(db: Database) -> list[tuple[str, str, int | None, str]]:
             left join {STATE} as state
                 on errors.destination = state.destination and errors.record_key = state.record_key
                 and state.acknowledged_at >= errors.occurred_at
-            where state.record_key is null
+            left join {DELIVERIES} as moments
+                on errors.destination = moments.destination and errors.record_key = moments.moment_id
+                and moments.status <> 'pending' and moments.updated_at >= errors.occurred_at
+            where state.record_key is null and moments.moment_id is null
                 and errors.occurred_at = (
                     select max(latest.occurred_at) from {ERRORS} as latest
                     where latest.destination = errors.destination and latest.record_key = errors.record_key

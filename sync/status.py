@@ -24,6 +24,23 @@ def plan_lines(result: SyncResult) -> list[str]:
     for sample in plan.samples:
         diff = json.dumps(sample["diff"], ensure_ascii=False)
         lines.append(f"  {sample['kind']} {sample['key']}: {diff[:300]}")
+    return lines + moment_plan_lines(result)
+
+
+def moment_plan_lines(result: SyncResult) -> list[str]:
+    """The moments' plan (journey events, CSM tasks): counts per action, a few of each."""
+    moments = result.moment_plan
+    if moments is None:
+        return []
+    lines = [
+        f"  moments of {moments.model}: {moments.in_model:,} in the model, "
+        f"{moments.done_before:,} done before; send {moments.to_send:,}, "
+        f"skipped stale {moments.stale:,}, skipped suppressed {moments.suppressed:,}"
+        + (f", switched off {moments.disabled:,}" if moments.disabled else "")
+    ]
+    for action, samples in moments.samples.items():
+        for sample in samples:
+            lines.append(f"    {action} {sample['name']} {sample['key']} at {sample['occurred_at']}")
     return lines
 
 
@@ -35,6 +52,8 @@ def summary_lines(result: SyncResult) -> list[str]:
     run = result.run
     if run.dry_run:
         lines.append(f"  dry run: nothing sent; payloads in {result.plan_file}")
+        if result.moments_file is not None:
+            lines.append(f"  moments in {result.moments_file}")
         return lines
     stats = result.stats
     http = (
@@ -46,10 +65,17 @@ def summary_lines(result: SyncResult) -> list[str]:
         f"  run {run.run_id}: {run.status}; sent {run.sent:,}, succeeded {run.succeeded:,}, "
         f"failed {run.failed:,}, skipped unchanged {run.skipped_unchanged:,}{http}"
     )
-    for key, status, message in result.errors[:5]:
+    counts = result.moment_counts
+    if counts is not None:
+        lines.append(
+            f"  moments: sent {counts.sent:,}, failed {counts.failed:,}, "
+            f"waiting for the next run {counts.held:,}, skipped stale {run.moments_skipped_stale:,}, "
+            f"skipped suppressed {run.moments_skipped_suppressed:,}"
+        )
+    for key, status, message in [*result.errors, *(counts.errors if counts else [])][:5]:
         lines.append(f"  failed {key} ({status or 'no answer'}): {message[:200]}")
-    if run.failed:
-        lines.append("  failed records are retried by the next run; see `onboard sync status`")
+    if run.failed or run.moments_failed:
+        lines.append("  failed records and moments are retried by the next run; see `onboard sync status`")
     return lines
 
 
@@ -68,6 +94,15 @@ def status_lines(target: Target) -> list[str]:
             f"  {run.run_id:<40} {run.status:<11} finished {finished}  planned {run.planned:,} "
             f"sent {run.sent:,} ok {run.succeeded:,} failed {run.failed:,} "
             f"unchanged {run.skipped_unchanged:,}{flags}"
+            + (
+                f"; moments sent {run.moments_sent:,} stale {run.moments_skipped_stale:,} "
+                f"suppressed {run.moments_skipped_suppressed:,} failed {run.moments_failed:,}"
+                if run.moments_sent
+                or run.moments_skipped_stale
+                or run.moments_skipped_suppressed
+                or run.moments_failed
+                else ""
+            )
         )
     lines.append(f"records waiting for a retry: {len(pending):,}")
     for destination, key, status, message in pending[:10]:

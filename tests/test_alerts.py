@@ -25,7 +25,7 @@ import requests
 
 from onboard.alerts import AlertsResult, run_alerts, summary_lines
 from onboard.alerts.config import AlertsConfig, WebhookRateLimit, load_alerts_config, parse_alerts_config
-from onboard.alerts.messages import digest_messages, realtime_message
+from onboard.alerts.messages import digest_messages, escape, realtime_message
 from onboard.alerts.plan import Alert
 from onboard.core.db import database
 from onboard.core.errors import UsageError
@@ -53,7 +53,8 @@ EMOJI = {"P0": ":rotating_light:", "P1": ":warning:", "P2": ":large_orange_circl
 LINE_RANK = re.compile(r"^• #(\d+) ", re.MULTILINE)
 MART_COLUMNS = (
     "alert_rank, customer_id, stall_severity, alert_delivery, arr, stall_hours, stall_step, stalled_since, "
-    "milestones_reached, milestones_missing, last_progress_at, track, csm_owner, company_name, email"
+    "milestones_reached, milestones_missing, last_progress_at, track, csm_owner, company_name, email, "
+    "recovery_subject, recovery_body"
 )
 
 
@@ -196,7 +197,10 @@ def test_realtime_alerts_are_posted_one_per_message_with_their_full_context(targ
             f"*Reached ({len(reached)}/{total}):* {', '.join(reached) or 'none yet'}\n"
             f"*Missing ({len(missing)}/{total}):* {', '.join(missing)}"
         )
-        assert message["blocks"][4]["elements"][0]["text"] == (
+        assert message["blocks"][4]["text"]["text"] == (
+            f"*Drafted recovery email:* {escape(row['recovery_subject'])}\n{escape(row['recovery_body'])}"
+        )
+        assert message["blocks"][5]["elements"][0]["text"] == (
             f"Alert #{row['alert_rank']} of {stalled} stalled customers "
             "(ranked by severity, then ARR x hours stalled) · onboarding-paths"
         )
@@ -519,10 +523,11 @@ def test_postgresql_posts_the_same_messages_and_keeps_the_same_state(target: Tar
                     f"create table {box.schema}.stall_alerts (alert_rank bigint, customer_id text, "
                     "stall_severity text, alert_delivery text, arr numeric, stall_hours double precision, "
                     "stall_step text, stalled_since timestamp, milestones_reached text, milestones_missing text, "
-                    "last_progress_at timestamp, track text, csm_owner text, company_name text, email text)"
+                    "last_progress_at timestamp, track text, csm_owner text, company_name text, email text, "
+                    "recovery_subject text, recovery_body text)"
                 )
                 cursor.executemany(
-                    f"insert into {box.schema}.stall_alerts values ({', '.join(['%s'] * 15)})", rows
+                    f"insert into {box.schema}.stall_alerts values ({', '.join(['%s'] * 17)})", rows
                 )
             with database(box.target()) as other_run, other_run.exclusive("onboard.alerts") as held:
                 assert held

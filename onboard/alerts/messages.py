@@ -148,6 +148,16 @@ def realtime_message(alert: Alert, stalled: int) -> Message:
             f"*Missing ({len(alert.milestones_missing)}/{total}):* "
             f"{milestone_list(alert.milestones_missing, 'none')}"
         ),
+        *(
+            [
+                _section(
+                    f"*Drafted recovery email:* {escape(alert.recovery_subject)}\n"
+                    f"{escape(alert.recovery_body or '')}"
+                )
+            ]
+            if alert.recovery_subject
+            else []
+        ),
         _context(f"Alert #{alert.alert_rank} of {stalled} stalled customers ({RANKING}) · onboarding-paths"),
     ]
     label = f"realtime #{alert.alert_rank} {alert.customer_id}"

@@ -51,6 +51,9 @@ class Alert:
     csm_owner: str | None
     company_name: str | None
     email: str | None
+    #: the drafted recovery email for the step stalled at (seed recovery_templates)
+    recovery_subject: str | None = None
+    recovery_body: str | None = None
     is_holdout: bool = False
     already_alerted: bool = False
 

@@ -42,6 +42,8 @@ MART_COLUMNS = (
     "csm_owner",
     "company_name",
     "email",
+    "recovery_subject",
+    "recovery_body",
 )
 
 DDL = (
@@ -108,6 +110,8 @@ def _alert(row: Sequence[Any]) -> Alert:
         csm_owner=values["csm_owner"],
         company_name=values["company_name"],
         email=values["email"],
+        recovery_subject=values["recovery_subject"],
+        recovery_body=values["recovery_body"],
         is_holdout=bool(values["is_holdout"]),
         already_alerted=bool(values["already_alerted"]),
     )

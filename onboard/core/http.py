@@ -8,8 +8,10 @@
   `max_rate_limit_waits` times per request.
 - **500/502/503/504 and connection errors** (including a connection dropped after the
   server applied the write): exponential backoff with full jitter, at most `max_attempts`
-  tries, then `DestinationUnavailableError`. Resending is safe for the syncs (every call
-  is an idempotent upsert); a Slack message is at least once (docs/alerts.md).
+  tries, then `DestinationUnavailableError`. Resending is safe for the syncs' upserts and
+  for events carrying a de-duplication id; a Slack message is at least once (docs/alerts.md).
+  A request marked `idempotent=False` (a create) is never resent after such an answer: it
+  raises `UncertainOutcomeError` at once, and its caller checks what landed.
 - **Any other 4xx** is returned at once, never retried: the caller records it.
 - A timeout on every request (connect, read). The Authorization header is never logged.
 - Bodies are compact UTF-8 JSON, the bytes the destinations' size limits count.
@@ -44,6 +46,12 @@ class DestinationUnavailableError(OnboardError):
     """The destination kept failing (5xx, connection errors) after every retry."""
 
     exit_code = 1
+
+
+class UncertainOutcomeError(DestinationUnavailableError):
+    """A request that is not safe to resend (a create) got no clear answer: a 5xx or a dropped
+    connection, after which the write may or may not have been applied. The caller finds out
+    (e.g. searches for its own id) before sending it again."""
 
 
 def _env_number(name: str, kind: type[int] | type[float], expected: str) -> int | float | None:
@@ -175,8 +183,12 @@ class HttpClient:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
 
-    def request(self, method: str, path: str, body: Any = None) -> requests.Response:
-        """One call; retried as the module says. Returns the final response (2xx or a 4xx to record)."""
+    def request(self, method: str, path: str, body: Any = None, idempotent: bool = True) -> requests.Response:
+        """One call; retried as the module says. Returns the final response (2xx or a 4xx to record).
+
+        Not `idempotent`: a 5xx or a connection error raises UncertainOutcomeError instead of a resend
+        (a 429 is still waited out and resent: it says the request was not applied).
+        """
         url = f"{self.base_url}{path}"
         # compact UTF-8 JSON: the bytes the destinations' size limits count
         data = None if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -188,6 +200,10 @@ class HttpClient:
             try:
                 response = self.session.request(method, url, data=data, timeout=TIMEOUT)
             except (requests.ConnectionError, requests.Timeout) as error:
+                if not idempotent:
+                    raise UncertainOutcomeError(
+                        f"{self.name}: {method} {path} got no answer ({type(error).__name__})"
+                    ) from None
                 attempt += 1
                 if attempt >= self.policy.max_attempts:
                     raise DestinationUnavailableError(
@@ -221,6 +237,10 @@ class HttpClient:
                 self.pacer.hold(wait)
                 continue
             if response.status_code in RETRY_STATUSES:
+                if not idempotent:
+                    raise UncertainOutcomeError(
+                        f"{self.name}: {method} {path} answered {response.status_code}"
+                    )
                 attempt += 1
                 if attempt >= self.policy.max_attempts:
                     raise DestinationUnavailableError(

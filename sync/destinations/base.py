@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal, Protocol
 
@@ -65,6 +66,33 @@ class RateLimit(ConfigModel):
     per_seconds: Annotated[float, Field(gt=0)] = 1.0
 
 
+class MomentsConfig(ConfigModel):
+    """A destination's `moments:` of mappings.yml: a model of moments, each delivered exactly once.
+
+    A moment (a journey event, a CSM task) is a row of `model` with a stable id. The sync
+    sends each one once, after the destination acknowledged it never again; one first seen
+    more than `max_age_hours` after it occurred is recorded as skipped_stale and never sent
+    (docs/definitions.md#moment-delivery).
+    """
+
+    #: false: the moments are configured but not sent (HubSpot's CSM tasks ship switched off:
+    #: each task needs its csm_owner to be a HubSpot owner)
+    enabled: bool = True
+    model: str
+    #: the model's columns: the moment's id (the destination's de-duplication id), the record it
+    #: belongs to (the key of the destination's records), its name and when it occurred
+    id_column: str
+    key_column: str = "customer_id"
+    name_column: str = "name"
+    time_column: str = "occurred_at"
+    #: a boolean column: true means skipped_suppressed (the customer may no longer be reached)
+    suppressed_column: str | None = None
+    max_age_hours: Annotated[float, Field(gt=0)] = 48
+    batch_size: Annotated[int, Field(ge=1)] = 100
+    #: every name the model holds: sent (true) or not (false); a name not listed is an error
+    send: dict[str, bool]
+
+
 class DestinationConfig(ConfigModel):
     """One destination of mappings.yml; a destination with keys of its own subclasses it."""
 
@@ -77,6 +105,8 @@ class DestinationConfig(ConfigModel):
     field_specs: dict[str, FieldSpec | None] = Field(alias="fields")
     #: model columns sent when the built model has them, by prefix (sync/mappings.yml explains)
     column_prefixes: dict[str, PrefixSpec | None] = Field(default_factory=dict)
+    #: moments delivered once each after the records (journey events, CSM tasks); none when absent
+    moments: MomentsConfig | None = None
     _name: str = PrivateAttr("")
 
     @property
@@ -89,6 +119,11 @@ class DestinationConfig(ConfigModel):
         copy = self.model_copy()
         copy._name = name
         return copy
+
+    @property
+    def active_moments(self) -> MomentsConfig | None:
+        """The moments to deliver: `moments:` when present and enabled, else None."""
+        return self.moments if self.moments is not None and self.moments.enabled else None
 
     @cached_property
     def fields(self) -> tuple[FieldMapping, ...]:
@@ -147,6 +182,26 @@ class BatchOutcome:
     failed: list[tuple[Record, int | None, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Moment:
+    """One moment to deliver once: a row of the destination's moments model (MomentsConfig)."""
+
+    moment_id: str
+    key: str
+    name: str
+    occurred_at: datetime
+    #: the model's other columns, as read (None for null)
+    data: dict[str, Any]
+
+
+@dataclass
+class MomentOutcome:
+    """Which moments the destination acknowledged, and which it refused (status, message)."""
+
+    acknowledged: list[Moment] = field(default_factory=list)
+    failed: list[tuple[Moment, int | None, str]] = field(default_factory=list)
+
+
 class AuthenticationError(UsageError):
     """The destination refused the credentials (401/403): the run stops."""
 
@@ -182,6 +237,8 @@ class Destination(Protocol):
     def preflight(self, values: dict[str, set[str]]) -> None: ...
 
     def send(self, records: list[Record]) -> BatchOutcome: ...
+
+    def send_moments(self, moments: list[Moment]) -> MomentOutcome: ...
 
     def close(self) -> None: ...
 

@@ -89,6 +89,26 @@ All applied: 200 ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}
 and the input's ``objectWriteTraceId``. Results are NOT in input order (HubSpot does not promise an
 order; the fake returns them reversed), so clients must map by ``objectWriteTraceId`` or email.
 
+Batch read of contacts (``POST /crm/v3/objects/contacts/batch/read``; spec
+``BatchReadInputSimplePublicObjectId``; https://developers.hubspot.com/docs/api/crm/contacts,
+"Retrieve contacts by record ID, email, or custom unique value property"):
+- the body is ``inputs`` (1..100 objects, each exactly ``{"id": <string>}``), ``properties`` and
+  ``propertiesWithHistory`` (lists of strings; the spec makes all three required, and so does the
+  fake, the stricter reading) and optional ``idProperty``: ``"email"``
+  (ids are emails, matched case-insensitively, as HubSpot stores them lower-cased) or absent (ids
+  are contact ids); any other ``idProperty``, other keys, a history asked for (not kept by the fake)
+  or a query string other than ``archived=false`` (the fake archives nothing) is a 400.
+- each found contact once, as a ``SimplePublicObject``: ``id``, ``properties`` = each requested
+  contact property (null when unset; unknown names ignored) plus ``hs_object_id``, ``createdate``
+  and ``lastmodifieddate``, nothing else (stricter: a client mapping results back by email must ask
+  for ``email``, as HubSpot names no input in a batch read's results), ``createdAt``,
+  ``updatedAt``, ``archived: false``; in no promised order (reversed here).
+- all found: 200 ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}``; some not: 207
+  with ``numErrors: 1`` and one ``errors[]`` entry, the body HubSpot answers (as quoted in public
+  client tests): ``{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Could not get
+  some CONTACT objects, they may be deleted or not exist. Check that ids are valid.", "context":
+  {"ids": [<the ids not found, as sent>]}, "errors": [], "links": {}}``. Reads change no store.
+
 Owners (``GET /crm/v3/owners``, https://developers.hubspot.com/docs/api/crm/owners, read-only):
 - the test seeds them: ``srv.add_owner(email, first_name, last_name, archived=False)`` appends to
   ``srv.owners`` a ``PublicOwner`` (``id`` a numeric string, ``email``, ``type: "PERSON"``,
@@ -192,6 +212,7 @@ from .server import (
 )
 
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
+CONTACTS_READ_PATH = "/crm/v3/objects/contacts/batch/read"
 PROPERTIES_PATH = "/crm/v3/properties/contacts"
 OBJECT_TYPES = ("contacts", "tasks")
 PROPERTIES_ROUTE = "/crm/v3/properties/(?P<object_type>contacts|tasks)"
@@ -216,6 +237,11 @@ FIELD_TYPES = {
     "datetime": {"date"},
 }
 UPSERT_INPUT_KEYS = {"id", "idProperty", "objectWriteTraceId", "properties"}
+# BatchReadInputSimplePublicObjectId keys in hubspot-crm-contacts-v3.json (all but idProperty required)
+BATCH_READ_KEYS = {"idProperty", "inputs", "properties", "propertiesWithHistory"}
+CONTACTS_NOT_FOUND = (
+    "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid."
+)
 # PropertyCreate / PropertyUpdate / OptionInput / PropertyGroupCreate keys in hubspot-crm-properties-v3.json
 PROPERTY_CREATE_KEYS = {
     "calculationFormula", "currencyPropertyName", "dataSensitivity", "description", "displayOrder",
@@ -307,6 +333,7 @@ class FakeHubSpot(FakeServer):
         self._next_owner = count(1)
         self._router = Router()
         self._router.add(UPSERT_PATH, "POST", self._batch_upsert)
+        self._router.add(CONTACTS_READ_PATH, "POST", self._batch_read_contacts)
         self._router.add(PROPERTIES_ROUTE, "GET", self._list_properties)
         self._router.add(PROPERTIES_ROUTE, "POST", self._create_property)
         self._router.add(f"{PROPERTIES_ROUTE}/groups", "GET", self._list_groups)
@@ -603,6 +630,54 @@ class FakeHubSpot(FakeServer):
             ]
         return Response(200, {"total": len(matched), **page})
 
+    # -- batch read of contacts ------------------------------------------------------------------
+
+    def _batch_read_contacts(self, request: Request) -> Response:
+        read = _batch_read_request(request.query, request.body)
+        if isinstance(read, str):
+            return self.error_response(400, read)
+        by_email, ids, requested = read
+        started = now_iso()
+        with self.lock:
+            emails_by_id = {contact_id: email for email, contact_id in self.contact_ids.items()}
+            found: dict[str, str] = {}  # email -> contact id, each contact once
+            missing: list[str] = []
+            for given in ids:
+                email = given.lower() if by_email else emails_by_id.get(given)
+                if email is None or email not in self.contact_ids:
+                    missing.append(given)
+                else:
+                    found.setdefault(email, self.contact_ids[email])
+            results = [self._read_result(email, requested) for email in found]
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results[::-1],
+            "startedAt": started,
+            "completedAt": now_iso(),
+        }
+        if not missing:
+            return Response(200, body)
+        error = {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "message": CONTACTS_NOT_FOUND,
+            "context": {"ids": missing},
+            "errors": [],
+            "links": {},
+        }
+        return Response(207, {**body, "numErrors": 1, "errors": [error]})
+
+    def _read_result(self, email: str, requested: list[str]) -> dict[str, Any]:
+        contact_id, created, updated = (
+            self.contact_ids[email],
+            self._created_at[email],
+            self._updated_at[email],
+        )
+        stored = self.contacts[email]
+        values: dict[str, Any] = {name: stored.get(name) for name in requested if name in self.properties}
+        values |= {"hs_object_id": contact_id, "createdate": created, "lastmodifieddate": updated}
+        return _simple_object(contact_id, values, created, updated, None)
+
     # -- batch upsert ----------------------------------------------------------------------------
 
     def _batch_upsert(self, request: Request) -> Response:
@@ -660,6 +735,42 @@ class FakeHubSpot(FakeServer):
             "lastmodifieddate": updated,
         }
         return {**_simple_object(contact_id, properties, created, updated, trace_id), "new": is_new}
+
+
+# -- batch read validation -----------------------------------------------------------------------
+
+
+def _batch_read_request(query: str, body: Any) -> tuple[bool, list[str], list[str]] | str:
+    """(by email, the ids in order, the properties asked for) of a contacts batch read, or why not."""
+    if dict(parse_qsl(query, keep_blank_values=True)) not in ({}, {"archived": "false"}):
+        return f"Unsupported query {query!r}: this fake reads live contacts only (archived=false)"
+    problem = _shape_problem(
+        body,
+        BATCH_READ_KEYS,
+        "Invalid input JSON: expected a batch read object",
+        "Invalid input JSON: unknown field(s) {}",
+    )
+    if problem is not None:
+        return problem
+    for required in ("inputs", "properties", "propertiesWithHistory"):
+        if required not in body:
+            return f"Invalid input JSON: {required} is required"
+    if body.get("idProperty", "email") != "email":
+        return 'idProperty must be "email" or absent (this fake reads contacts by email or id only)'
+    inputs = body["inputs"]
+    if not isinstance(inputs, list) or not 1 <= len(inputs) <= MAX_INPUTS:
+        count = len(inputs) if isinstance(inputs, list) else inputs
+        return f"Batch input must hold between 1 and {MAX_INPUTS} inputs, got {count}"
+    for index, item in enumerate(inputs):
+        if not isinstance(item, dict) or set(item) != {"id"} or not isinstance(item["id"], str):
+            return f'Invalid input JSON: inputs[{index}] must be {{"id": "<string>"}}'
+    for key in ("properties", "propertiesWithHistory"):
+        names = body[key]
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            return f"Invalid input JSON: {key} must be a list of property names"
+    if body["propertiesWithHistory"]:
+        return "propertiesWithHistory is not supported by this fake (it keeps no history): send []"
+    return "idProperty" in body, [item["id"] for item in inputs], list(dict.fromkeys(body["properties"]))
 
 
 # -- upsert validation ---------------------------------------------------------------------------

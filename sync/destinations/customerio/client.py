@@ -1,7 +1,8 @@
 """Customer.io (Track API): people identified by customer_id through `POST /api/v2/batch`.
 
 Items are `{"type": "person", "identifiers": {"id": ...}, "action": "identify",
-"attributes": {...}}`. A request stays under 500 KB and each item under 32 KB (an item
+"attributes": {...}}`, and journey events as `"action": "event"` items (events.py). A request
+stays under 500 KB and each item under 32 KB (an item
 over it is recorded as failed, never sent); attribute names are at most 150 bytes and
 values 1000 bytes (checked before sending, same way). A 2xx means accepted — except the
 items listed in its `errors` (by `batch_index`; Customer.io answers 207, and has been
@@ -14,7 +15,8 @@ endpoint deletes the person and is never called.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import requests
 
@@ -24,12 +26,17 @@ from sync.destinations.base import (
     BatchOutcome,
     Credentials,
     DestinationConfig,
+    Moment,
+    MomentOutcome,
     Record,
     check_auth,
     check_endpoint,
     error_message,
 )
 from sync.destinations.customerio.config import API_KEY_ENV, SITE_ID_ENV, URL_ENV
+from sync.destinations.customerio.events import event_item
+
+T = TypeVar("T")
 
 BATCH_PATH = "/api/v2/batch"
 MAX_REQUEST_BYTES = 500_000
@@ -69,13 +76,17 @@ def item_problem(record: Record) -> str | None:
     return None
 
 
-def split_by_size(records: list[Record], max_items: int) -> list[list[Record]]:
-    """Consecutive requests of at most max_items items and MAX_REQUEST_BYTES bytes."""
-    requests_: list[list[Record]] = []
-    current: list[Record] = []
+def split_by_size(
+    records: Sequence[T], max_items: int, as_item: Callable[[T], dict[str, Any]] | None = None
+) -> list[list[T]]:
+    """Consecutive requests of at most max_items items and MAX_REQUEST_BYTES bytes (`as_item` makes
+    an item of each: identify items of records by default)."""
+    to_item: Callable[[Any], dict[str, Any]] = as_item or item
+    requests_: list[list[T]] = []
+    current: list[T] = []
     size = ENVELOPE_BYTES
     for record in records:
-        item_size = _size(item(record)) + 1  # the comma
+        item_size = _size(to_item(record)) + 1  # the comma
         if current and (len(current) >= max_items or size + item_size > MAX_REQUEST_BYTES):
             requests_.append(current)
             current, size = [], ENVELOPE_BYTES
@@ -127,26 +138,44 @@ class CustomerIO:
             self._send(chunk, outcome)
         return outcome
 
+    def send_moments(self, moments: list[Moment]) -> MomentOutcome:
+        """Journey events as person events (`action: event`), each with its de-duplication id."""
+        outcome = MomentOutcome()
+        for chunk in split_by_size(moments, self.config.batch_size, event_item):
+            for moment, answer in zip(chunk, self._post([event_item(m) for m in chunk]), strict=True):
+                if answer is None:
+                    outcome.acknowledged.append(moment)
+                else:
+                    outcome.failed.append((moment, *answer))
+        return outcome
+
     def _send(self, records: list[Record], outcome: BatchOutcome) -> None:
-        response = self.client.request("POST", BATCH_PATH, {"batch": [item(r) for r in records]})
+        for record, answer in zip(records, self._post([item(r) for r in records]), strict=True):
+            if answer is None:
+                outcome.acknowledged.append(record)
+            else:
+                outcome.failed.append((record, *answer))
+
+    def _post(self, items: list[dict[str, Any]]) -> list[tuple[int | None, str] | None]:
+        """One batch request: per item None (accepted) or (status, why it was refused)."""
+        response = self.client.request("POST", BATCH_PATH, {"batch": items})
         check_auth(response, self.name, f"{SITE_ID_ENV} / {API_KEY_ENV}")
         check_endpoint(response, self.name, BATCH_PATH, URL_ENV)
         status = response.status_code
         errors = _item_errors(response)
         accepted = 200 <= status < 300
-        if accepted or (status == 400 and errors):
-            for index, record in enumerate(records):
-                if index in errors:
-                    outcome.failed.append((record, status, errors[index]))
-                elif accepted:
-                    outcome.acknowledged.append(record)
-                else:
-                    outcome.failed.append((record, status, "batch refused (400) with other items' errors"))
-            if errors:
-                log("sync.items_refused", destination=self.name, count=len(errors), status=status)
-            return
-        message = error_message(response)
-        outcome.failed.extend((record, status, message) for record in records)
+        if not (accepted or (status == 400 and errors)):
+            message = error_message(response)
+            return [(status, message) for _ in items]
+        if errors:
+            log("sync.items_refused", destination=self.name, count=len(errors), status=status)
+        answers: list[tuple[int | None, str] | None] = []
+        for index in range(len(items)):
+            if index in errors:
+                answers.append((status, errors[index]))
+            else:
+                answers.append(None if accepted else (status, "batch refused (400) with other items' errors"))
+        return answers
 
 
 def _item_errors(response: requests.Response) -> dict[int, str]:

@@ -5,7 +5,7 @@ of a 207 multi-status answer back to inputs (results are not in input order). Hu
 instead refuse a whole batch with 400 for one bad input (an unknown enumeration option, a
 malformed value): the batch is then split in halves, as Census does, until the bad inputs
 are isolated and recorded, and the rest land. 401/403 stop the run (the token is wrong),
-as do 404/405 (HUBSPOT_BASE_URL is).
+as do 404/405 (HUBSPOT_BASE_URL is). Moments are CSM tasks, each created once (tasks.py).
 Shapes: ../shared/api-specs/hubspot-crm-contacts-v3.json.
 """
 
@@ -18,6 +18,8 @@ from onboard.core.logs import log
 from sync.destinations.base import (
     BatchOutcome,
     Credentials,
+    Moment,
+    MomentOutcome,
     Record,
     SetupNeededError,
     check_auth,
@@ -27,6 +29,7 @@ from sync.destinations.base import (
 from sync.destinations.hubspot import setup as properties
 from sync.destinations.hubspot.config import TOKEN_ENV, URL_ENV, HubSpotConfig
 from sync.destinations.hubspot.rate_limit import wait_hint
+from sync.destinations.hubspot.tasks import TaskSender
 
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
 
@@ -46,6 +49,7 @@ class HubSpot:
             policy=policy,
             wait_hint=wait_hint,
         )
+        self.tasks = TaskSender(self.client)  # keeps the owners it lists for the run
 
     def close(self) -> None:
         self.client.close()
@@ -63,6 +67,10 @@ class HubSpot:
         outcome = BatchOutcome()
         self._send(records, outcome)
         return outcome
+
+    def send_moments(self, moments: list[Moment]) -> MomentOutcome:
+        """Create each moment's CSM task once, owned by its csm_owner, with the contact (tasks.py)."""
+        return self.tasks.send(moments)
 
     def _send(self, records: list[Record], outcome: BatchOutcome) -> None:
         body = {

@@ -5,7 +5,10 @@ options of enumeration properties in step with the values the marts can produce
 (sync/enumerations.py, read from the dbt project): options HubSpot has that the marts no longer
 produce are kept, hidden, since records may still hold them. `preflight` refuses to send
 when a property, or an option of a value the model holds, is missing: HubSpot would
-refuse those records one by one. Shapes: ../shared/api-specs/hubspot-crm-properties-v3.json.
+refuse those records one by one. With `moments:` (the CSM tasks, tasks.py), `setup` also creates
+the task property `onboarding_task_id` in a task property group of the same name, and
+`preflight_tasks` refuses to create tasks without it. Shapes:
+../shared/api-specs/hubspot-crm-properties-v3.json.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from sync.enumerations import column_values
 NAME = "hubspot"
 PROPERTIES_PATH = "/crm/v3/properties/contacts"
 GROUPS_PATH = "/crm/v3/properties/contacts/groups"
+TASK_PROPERTIES_PATH = "/crm/v3/properties/tasks"
+TASK_GROUPS_PATH = "/crm/v3/properties/tasks/groups"
+#: the task property holding csm_tasks.task_id: how a task is found before it is created again
+TASK_ID = FieldMapping("task_id", "onboarding_task_id", "string", "Onboarding task id")
 #: mapping type -> HubSpot (type, fieldType)
 PROPERTY_TYPES = {
     "string": ("string", "text"),
@@ -60,28 +67,32 @@ def definition(config: HubSpotConfig, mapping: FieldMapping) -> dict[str, Any]:
     return wanted
 
 
-def _ensure_group(client: HttpClient, config: HubSpotConfig) -> list[str]:
+def _ensure_group(client: HttpClient, config: HubSpotConfig, groups_path: str = GROUPS_PATH) -> list[str]:
     group = config.property_group
-    response = client.request("GET", f"{GROUPS_PATH}/{group.name}")
+    kind = "task " if groups_path == TASK_GROUPS_PATH else ""
+    response = client.request("GET", f"{groups_path}/{group.name}")
     check_auth(response, NAME, TOKEN_ENV)
     if response.status_code != 404:
         return []
-    created = client.request("POST", GROUPS_PATH, {"name": group.name, "label": group.label})
+    created = client.request("POST", groups_path, {"name": group.name, "label": group.label})
     if created.status_code not in (200, 201, 409):
         problem = f"{created.status_code} {error_message(created)}"
-        raise UsageError(f"hubspot: creating group {group.name}: {problem}")
-    return [f"created property group {group.name}"]
+        raise UsageError(f"hubspot: creating {kind}group {group.name}: {problem}")
+    return [f"created {kind}property group {group.name}"]
 
 
-def _ensure_property(client: HttpClient, config: HubSpotConfig, mapping: FieldMapping) -> list[str]:
+def _ensure_property(
+    client: HttpClient, config: HubSpotConfig, mapping: FieldMapping, properties_path: str = PROPERTIES_PATH
+) -> list[str]:
     wanted = definition(config, mapping)
-    current = client.request("GET", f"{PROPERTIES_PATH}/{mapping.property}")
+    kind = "task " if properties_path == TASK_PROPERTIES_PATH else ""
+    current = client.request("GET", f"{properties_path}/{mapping.property}")
     if current.status_code == 404:
-        created = client.request("POST", PROPERTIES_PATH, wanted)
+        created = client.request("POST", properties_path, wanted)
         if created.status_code not in (200, 201):
             problem = f"{created.status_code} {error_message(created)}"
-            raise UsageError(f"hubspot: creating property {mapping.property}: {problem}")
-        return [f"created property {mapping.property} ({wanted['type']})"]
+            raise UsageError(f"hubspot: creating {kind}property {mapping.property}: {problem}")
+        return [f"created {kind}property {mapping.property} ({wanted['type']})"]
     if current.status_code != 200:
         raise UsageError(f"hubspot: reading property {mapping.property}: {current.status_code}")
     existing = current.json()
@@ -111,13 +122,29 @@ def _ensure_property(client: HttpClient, config: HubSpotConfig, mapping: FieldMa
 
 
 def setup(client: HttpClient, config: HubSpotConfig) -> list[str]:
-    """Create the property group and every mapped property; keep enumeration options in step."""
+    """Create the property group and every mapped property; keep enumeration options in step.
+    With moments (the CSM tasks), the task property group and onboarding_task_id too."""
     done = _ensure_group(client, config)
     for mapping in config.fields:
         if mapping.column != config.key:
             done += _ensure_property(client, config, mapping)
+    if config.active_moments is not None:
+        done += _ensure_group(client, config, TASK_GROUPS_PATH)
+        done += _ensure_property(client, config, TASK_ID, TASK_PROPERTIES_PATH)
     log("sync.setup", destination=NAME, changes=len(done))
     return done
+
+
+def preflight_tasks(client: HttpClient) -> None:
+    """Refuse to create tasks when onboarding_task_id is missing: without it a task cannot be found
+    again, so a retried create could make it twice."""
+    response = client.request("GET", f"{TASK_PROPERTIES_PATH}/{TASK_ID.property}")
+    check_auth(response, NAME, TOKEN_ENV)
+    if response.status_code == 404:
+        raise SetupNeededError(f"hubspot: task property {TASK_ID.property} does not exist; {SETUP_HINT}")
+    if response.status_code != 200:
+        problem = f"{response.status_code} {error_message(response)}"
+        raise UsageError(f"hubspot: reading task property {TASK_ID.property}: {problem}")
 
 
 def preflight(client: HttpClient, config: HubSpotConfig, values: dict[str, set[str]]) -> None:
