@@ -8,7 +8,9 @@ warehouse with SQL.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import struct
 from collections.abc import Iterator
@@ -29,7 +31,14 @@ from onboard.core.errors import UsageError
 from onboard.core.project_config import ConfigError
 from onboard.core.targets import Target, resolve_target
 from onboard.dashboard import ReportResult, render_report, shape
-from onboard.dashboard.charts import BAD_COLOR, IMBALANCED_COLOR, checkpoint_colors, risk_action_colors
+from onboard.dashboard.charts import (
+    BAD_COLOR,
+    CALL_COLUMNS,
+    IMBALANCED_COLOR,
+    call_cells,
+    checkpoint_colors,
+    risk_action_colors,
+)
 from onboard.dashboard.panels import build_panels
 from onboard.dashboard.queries import SYNC_RUNS, checkpoint_columns, columns_sql, mart_queries, tables_sql
 from onboard.dashboard.read import ReportData, read_report_data
@@ -140,6 +149,10 @@ def test_report_sql_is_plain_selects_of_named_columns():
         "activation_rate from analytics_reporting.activation_by_cohort "
         "order by window_days, track, signup_cohort_week"
     )
+    assert queries["calls_today"].sql == (
+        "select call_rank, reason, customer_id, company_name, arr, csm_owner, detail, days_stalled, "
+        "recovery_subject from analytics_reporting.calls_today order by call_rank"
+    )
     assert queries["path_metrics"].columns[-len(STATE_COLUMNS) :] == STATE_COLUMNS
     assert SYNC_RUNS.sql == (
         "select run_id, destination, started_at, planned, sent, succeeded, failed, skipped_unchanged, "
@@ -230,6 +243,51 @@ def test_activation_by_cohort_orders_the_models_rows_by_window_track_and_week():
         (7, "standard", pd.Timestamp(week_2), 3, 0, 0.0),
         (14, "standard", pd.Timestamp(week_1), 1, 1, 1.0),
     ]
+
+
+CALL_ROWS = pd.DataFrame(
+    {
+        "call_rank": [3, 1, 2],
+        "reason": ["new_pql", "realtime_stall", "emergency_outreach"],
+        "customer_id": ["pql", "p0", "Zed"],
+        "company_name": ["Pql Co", "P0 Corp", None],
+        "arr": [2000.0, 30000.0, None],
+        "csm_owner": ["Dee Park", "Cass Mills", None],
+        "detail": ["activated_pricing_interest", "P0", "0.70"],
+        "days_stalled": [None, 2.0, None],
+        "recovery_subject": [None, "P0 Corp: your data is one step away", None],
+    }
+)
+
+
+def test_calls_today_keeps_the_models_rows_in_call_rank_order():
+    """Who is listed, why and in which order is the model's: its dbt unit tests hold those rules."""
+    calls = shape.calls_today(CALL_ROWS)
+    assert calls["call_rank"].tolist() == [1, 2, 3]
+    assert calls["customer_id"].tolist() == ["p0", "Zed", "pql"]
+    assert calls["days_stalled"].tolist() == [2, pd.NA, pd.NA]
+    assert str(calls["days_stalled"].dtype) == "Int64"
+
+
+def test_the_calls_table_has_a_column_per_heading_and_a_text_per_call():
+    assert list(CALL_COLUMNS) == [
+        "rank",
+        "reason",
+        "customer",
+        "company",
+        "ARR",
+        "CSM",
+        "detail",
+        "days stalled",
+        "drafted subject",
+    ]
+    rows = list(zip(*call_cells(shape.calls_today(CALL_ROWS)), strict=True))
+    assert rows == [
+        ("1", "realtime_stall", "p0", "P0 Corp", "$30,000", "Cass Mills", "P0", "2",
+         "P0 Corp: your data is one step away"),
+        ("2", "emergency_outreach", "Zed", "", "", "", "0.70", "", ""),
+        ("3", "new_pql", "pql", "Pql Co", "$2,000", "Dee Park", "activated_pricing_interest", "", ""),
+    ]  # fmt: skip
 
 
 def _path_metrics(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -502,22 +560,27 @@ def test_an_empty_warehouse_gets_a_sentence_instead_of_each_chart():
         [{**zeros, "track": track, "is_all_tracks": track == "all"} for track in (*SETTINGS.tracks, "all")]
     )
     panels = build_panels(ReportData(marts, validation_runs=None, sync_runs=None), SETTINGS)
-    assert [(panel.key, panel.figure, panel.message) for panel in panels[:7]] == [
+    assert [(panel.key, panel.figure, panel.message) for panel in panels[:8]] == [
         ("path-distribution", None, "No signup cohorts yet."),
         ("activation", None, "No customer is 7 days old yet."),
         ("time-to-value", None, "No customer has activated yet."),
         ("checkpoint-states", None, "No customers yet."),
         ("stall-alerts", None, "No customer is stalled."),
         ("risk-actions", None, "No customer has a churn-risk score."),
+        (
+            "calls-today",
+            None,
+            "No one to call today: no realtime stall, no emergency outreach, no new PQL.",
+        ),
         ("routing-accuracy", None, "No routing audit counted yet."),
     ]
-    assert [(panel.key, panel.message) for panel in panels[7:10]] == [
+    assert [(panel.key, panel.message) for panel in panels[8:11]] == [
         ("adoption-velocity", "No customer is 14 days old yet."),
         ("milestone-funnel", "No customers yet."),
         ("score-vs-expansion", "No customer is 60 days old yet."),
     ]
     empty_runs = ReportData(marts, validation_runs=pd.DataFrame(), sync_runs=pd.DataFrame())
-    assert [panel.message for panel in build_panels(empty_runs, SETTINGS)[10:]] == [
+    assert [panel.message for panel in build_panels(empty_runs, SETTINGS)[11:]] == [
         "validation.validation_runs holds no run yet.",
         "sync.sync_runs holds no run yet.",
     ]
@@ -614,6 +677,7 @@ def test_report_reads_every_mart_and_both_run_logs(report: ReportResult, with_ru
         "stall_alerts": count("main.stall_alerts"),
         "routing_accuracy": count("main.routing_accuracy"),
         "activation_by_cohort": count("main_reporting.activation_by_cohort"),
+        "calls_today": count("main_reporting.calls_today"),
         "milestone_funnel": 4 * 5,
         "adoption_velocity": count("main.adoption_velocity"),
         "score_vs_expansion": 4 * 4,
@@ -627,6 +691,7 @@ def test_report_reads_every_mart_and_both_run_logs(report: ReportResult, with_ru
         "chart-checkpoint-states",
         "chart-stall-alerts",
         "chart-risk-actions",
+        "chart-calls-today",
         "chart-routing-accuracy",
         "chart-adoption-velocity",
         "chart-milestone-funnel",
@@ -665,11 +730,53 @@ def test_the_dashboards_activation_rates_match_the_cohort_report(built: Target):
     assert all(ours[key] == pytest.approx(theirs[key], abs=1e-12) for key in ours)
 
 
+CALLS_SQL = (
+    "select call_rank, reason, customer_id, company_name, arr, csm_owner, detail, days_stalled, "
+    "recovery_subject from main_reporting.calls_today order by call_rank"
+)
+
+
+def _traces(html: str, chart: str) -> list[dict[str, Any]]:
+    """The traces the page hands Plotly.newPlot for one chart."""
+    call = re.search(r'Plotly\.newPlot\(\s*"' + re.escape(chart) + r'",\s*', html)
+    assert call, f"{chart} is not on the page"
+    traces, _ = json.JSONDecoder().raw_decode(html, call.end())
+    return list(traces)
+
+
+@pytest.mark.slow
+def test_who_to_call_today_shows_exactly_the_models_rows_in_call_rank_order(
+    report: ReportResult, with_run_logs: Target
+):
+    rows = query(with_run_logs, CALLS_SQL)
+    assert [rank for rank, *_ in rows] == list(range(1, len(rows) + 1))
+    assert {reason for _, reason, *_ in rows} == {"realtime_stall", "emergency_outreach", "new_pql"}
+    (table,) = _traces(report.path.read_text(encoding="utf-8"), "chart-calls-today")
+    assert table["type"] == "table"
+    assert [head.removeprefix("<b>").removesuffix("</b>") for head in table["header"]["values"]] == list(
+        CALL_COLUMNS
+    )
+    assert list(zip(*table["cells"]["values"], strict=True)) == [
+        (
+            str(rank),
+            reason,
+            customer,
+            company or "",
+            "" if arr is None else f"${float(arr):,.0f}",
+            csm or "",
+            detail or "",
+            "" if days is None else str(days),
+            subject or "",
+        )
+        for rank, reason, customer, company, arr, csm, detail, days, subject in rows
+    ]
+
+
 @pytest.mark.slow
 def test_missing_run_logs_are_said_in_a_sentence(built: Target, tmp_path: Path):
     result = render_report(built, tmp_path / "r.html", settings=SETTINGS, generated_at=GENERATED_AT)
     assert result.messages == ("validation-runs", "sync-runs", "experiments")
-    assert len(result.charts) == 10
+    assert len(result.charts) == 11
     assert "validation.validation_runs" not in result.rows_read
     html = result.path.read_text(encoding="utf-8")
     assert (
@@ -703,7 +810,7 @@ def test_postgresql_gives_the_report_the_same_marts(raw_dir: Path, built: Target
         on_postgres = read_report_data(box.target(), SETTINGS).marts
         result = render_report(box.target(), tmp_path / "pg.html", settings=SETTINGS)
     on_duckdb = read_report_data(built, SETTINGS).marts
-    assert len(result.charts) == 10
+    assert len(result.charts) == 11
     for name, frame in on_duckdb.items():
         pd.testing.assert_frame_equal(
             _sorted(on_postgres[name]), _sorted(frame), check_dtype=False, rtol=1e-9, obj=name
@@ -821,7 +928,7 @@ def test_dashboard_loads_offline_without_console_errors(page):
     driver, entries = page
     assert [entry for entry in entries if entry["level"] == "SEVERE"] == []
     assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
-    assert driver.execute_script("return document.querySelectorAll('.plotly-graph-div').length") == 12
+    assert driver.execute_script("return document.querySelectorAll('.plotly-graph-div').length") == 13
 
 
 @pytest.mark.slow
@@ -948,6 +1055,18 @@ def test_routing_accuracy_has_a_bar_per_month_red_below_the_threshold_line(page,
         "return [...document.querySelectorAll('#chart-routing-accuracy .legendtext')].map(t => t.textContent)"
     )
     assert legend == ["threshold 90% (routing_accuracy_threshold)"]
+
+
+@pytest.mark.slow
+def test_who_to_call_today_is_drawn_as_a_table_of_the_models_rows(page, with_run_logs):
+    driver, _ = page
+    drawn = driver.execute_script(
+        "const chart = document.getElementById('chart-calls-today');"
+        "return {type: chart._fullData[0].type, customers: chart.data[0].cells.values[2],"
+        " columns: chart.querySelectorAll('.y-column').length};"
+    )
+    customers = [customer for _, _, customer, *_ in query(with_run_logs, CALLS_SQL)]
+    assert drawn == {"type": "table", "customers": customers, "columns": len(CALL_COLUMNS)}
 
 
 @pytest.mark.slow

@@ -82,10 +82,12 @@ def test_build_of_generated_data_passes_and_sets_aside_exactly_the_manifests_unu
 #: spilled tens of GB at 10 M customers; `not_materialized()` keeps such CTEs streaming.
 BUFFERED_CTES = {
     "activation_by_cohort": ["customers"],
+    "calls_today": ["customers"],
     "adoption_velocity": ["customers"],
     "base_product__events": ["repeated"],
     "cohort_routing_report": ["customers"],
     "crm_contacts": ["with_email"],
+    "csm_tasks": ["reachable"],
     "int_customers_scored": ["customers"],
     "int_customers_stalled": ["gaps"],
     "int_milestones_reached": ["milestones"],
@@ -212,6 +214,8 @@ MARTS = (
     "score_vs_expansion",
     "crm_contacts",
     "esp_people",
+    "journey_events",
+    "csm_tasks",
 )
 
 

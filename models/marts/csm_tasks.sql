@@ -1,4 +1,4 @@
-{%- set with_experiments = (var('experiments', []) or []) | length > 0 %}
+{%- set holdout = var('suppression_reasons')[5] %}
 {#- day_30_checkin falls due this many days after activation: the number its name carries -#}
 {%- set checkin_days = 30 %}
 {#- what only a stall_recovery task carries: null on the other kinds -#}
@@ -20,15 +20,6 @@ with
 customers as (select * from {{ ref('onboarding_customers') }}),
 
 alerts as (select * from {{ ref('stall_alerts') }}),
-{%- if with_experiments %}
-
--- in a holdout arm of a running experiment: no task (docs/definitions.md#holdout-suppression)
-held_out as (
-    select distinct customer_id
-    from {{ ref('int_experiment_assignments') }}
-    where is_holdout and is_running
-),
-{%- endif %}
 
 -- whom a CSM may call: the HubSpot contact is the lower-cased email, as crm_contacts keys it
 reachable as (
@@ -39,9 +30,8 @@ reachable as (
     where
         email is not null
         and csm_owner is not null
-        {%- if with_experiments %}
-        and customer_id not in (select held_out.customer_id from held_out)
-        {%- endif %}
+        -- not in the holdout arm of a running experiment (docs/definitions.md#holdout-suppression)
+        and coalesce(suppression_reason, '') <> '{{ holdout }}'
         and not global_suppression
 ),
 

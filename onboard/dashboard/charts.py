@@ -572,3 +572,72 @@ def _flags(runs: pd.DataFrame) -> list[tuple[bool, bool]]:
     dry = runs["dry_run"].fillna(False).astype(bool)
     forced = runs["forced"].fillna(False).astype(bool)
     return list(zip(dry, forced, strict=True))
+
+
+#: calls_today's columns, by the heading the table gives them, in table order.
+CALL_COLUMNS = {
+    "rank": "call_rank",
+    "reason": "reason",
+    "customer": "customer_id",
+    "company": "company_name",
+    "ARR": "arr",
+    "CSM": "csm_owner",
+    "detail": "detail",
+    "days stalled": "days_stalled",
+    "drafted subject": "recovery_subject",
+}
+CALL_COLUMN_WIDTHS = (5, 14, 11, 14, 9, 12, 15, 7, 36)
+#: the row fill of each reason, in the order the reasons first appear (call_rank order)
+REASON_FILLS = ("#fde0dd", "#fff3cd", "#e5f5e0", "#deebf7", "#efedf5")
+HEADER_FILL = "#eaeef2"
+TABLE_ROW_HEIGHT = 26
+#: rows shown before the table scrolls
+TABLE_VISIBLE_ROWS = 15
+
+
+def _text(value: object) -> str:
+    """A cell as text: null is empty."""
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _usd(value: object) -> str:
+    """An amount in whole US dollars; null is empty."""
+    return "" if value is None or pd.isna(value) else f"${float(value):,.0f}"  # type: ignore[arg-type]
+
+
+def call_cells(calls: pd.DataFrame) -> list[list[str]]:
+    """The table's cells, a list per column of CALL_COLUMNS, a text per row in the frame's order."""
+    return [
+        [_usd(value) if column == "arr" else _text(value) for value in calls[column]]
+        for column in CALL_COLUMNS.values()
+    ]
+
+
+def calls_today(calls: pd.DataFrame) -> go.Figure:
+    """A table, a row per call in call_rank order, filled by reason; it scrolls past TABLE_VISIBLE_ROWS."""
+    reasons = list(dict.fromkeys(calls["reason"]))
+    fills = {reason: REASON_FILLS[index % len(REASON_FILLS)] for index, reason in enumerate(reasons)}
+    row_fills = [fills[reason] for reason in calls["reason"]]
+    numeric = {"call_rank", "arr", "days_stalled"}
+    figure = go.Figure(
+        go.Table(
+            columnwidth=list(CALL_COLUMN_WIDTHS),
+            header={
+                "values": [f"<b>{label}</b>" for label in CALL_COLUMNS],
+                "fill_color": HEADER_FILL,
+                "align": "left",
+                "height": TABLE_ROW_HEIGHT + 4,
+            },
+            cells={
+                "values": call_cells(calls),
+                "fill_color": [row_fills] * len(CALL_COLUMNS),
+                "align": ["right" if column in numeric else "left" for column in CALL_COLUMNS.values()],
+                "height": TABLE_ROW_HEIGHT,
+            },
+        )
+    )
+    rows = TABLE_ROW_HEIGHT * min(len(calls), TABLE_VISIBLE_ROWS)
+    title = "Who to call today: realtime stalls, emergency outreach, new PQLs"
+    figure = _finish(figure, title, height=88 + (TABLE_ROW_HEIGHT + 4) + rows + 24)
+    figure.update_layout(margin={"l": 8, "r": 8, "b": 16})
+    return figure

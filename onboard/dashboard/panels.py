@@ -130,6 +130,22 @@ def risk_actions(data: ReportData, settings: ReportSettings) -> Panel:
     return _with(panel, charts.risk_actions(counts, tracks, colors))
 
 
+def calls_today(data: ReportData, settings: ReportSettings) -> Panel:
+    """Who a CSM should call today, as the calls_today model lists and ranks them."""
+    panel = Panel(
+        "calls-today",
+        "Who to call today",
+        "One row per customer and reason to act on as of as_of (calls_today): realtime stalls in "
+        "alert order, then emergency outreach by churn-risk score, then customers product-qualified "
+        "in the 24 hours up to as_of; globally suppressed customers are not listed.",
+        wide=True,
+    )
+    calls = shape.calls_today(data.marts["calls_today"])
+    if calls.empty:
+        return _empty(panel, "No one to call today: no realtime stall, no emergency outreach, no new PQL.")
+    return _with(panel, charts.calls_today(calls))
+
+
 def routing_accuracy(data: ReportData, settings: ReportSettings) -> Panel:
     """Routing accuracy per audit month against routing_accuracy_threshold."""
     threshold = settings.routing_accuracy_threshold
@@ -252,6 +268,7 @@ PANELS = (
     checkpoint_states,
     stall_alerts,
     risk_actions,
+    calls_today,
     routing_accuracy,
     adoption_velocity,
     milestone_funnel,

@@ -32,7 +32,7 @@ MARTS = (
     "score_vs_expansion",
 )
 #: Reporting models the dashboard needs (models/reporting/, built into <schema>_reporting).
-REPORTING_MODELS = ("activation_by_cohort",)
+REPORTING_MODELS = ("activation_by_cohort", "calls_today")
 REPORTING_SCHEMA_SUFFIX = "_reporting"
 #: path_metrics' checkpoint-state counts are its columns customers_<state>, in lifecycle order.
 CHECKPOINT_PREFIX = "customers_"
@@ -185,6 +185,22 @@ def mart_queries(
                 "activation_rate",
             ),
             ("window_days", "track", "signup_cohort_week"),
+        ),
+        "calls_today": TableQuery(
+            reporting_schema(schema),
+            "calls_today",
+            (
+                "call_rank",
+                "reason",
+                "customer_id",
+                "company_name",
+                "arr",
+                "csm_owner",
+                "detail",
+                "days_stalled",
+                "recovery_subject",
+            ),
+            ("call_rank",),
         ),
     }
 

@@ -3,7 +3,7 @@
 Orders come from the project or the data, never from literals: tracks in the order of
 the `tracks` var, checkpoint states in path_metrics' column order, severities in
 stall_alerts' rank order, milestones in step order (as milestones_missing lists them),
-risk actions from the riskiest down.
+risk actions from the riskiest down, calls in calls_today's call_rank.
 """
 
 from __future__ import annotations
@@ -141,6 +141,21 @@ def activation_by_cohort(rows: pd.DataFrame, tracks: Sequence[str]) -> pd.DataFr
     )
     frame = _sort_by(frame, "track", ordered(frame["track"], tracks), "signup_cohort_week")
     return frame.sort_values("window_days", kind="stable").reset_index(drop=True)
+
+
+def calls_today(rows: pd.DataFrame) -> pd.DataFrame:
+    """The calls_today model's rows in call_rank order, typed; nothing added, nothing left out.
+
+    dbt decides who is listed, for which reason and in which order
+    (models/reporting/calls_today.sql, docs/definitions.md#calls-today). Columns: the model's,
+    call_rank and days_stalled as (nullable) integers, arr as a float (null stays null).
+    """
+    frame = rows.assign(
+        call_rank=rows["call_rank"].astype("int64"),
+        arr=rows["arr"].astype("float64"),
+        days_stalled=rows["days_stalled"].astype("Int64"),
+    )
+    return frame.sort_values("call_rank", kind="stable").reset_index(drop=True)
 
 
 def _track_rows(path_metrics: pd.DataFrame, tracks: Sequence[str]) -> pd.DataFrame:
