@@ -295,14 +295,7 @@ def _pending(db: Database, destination: DestinationConfig, page_rows: int = 5_00
 
 def _columns(db: Database, relation: str) -> list[str]:
     schema, table = relation.split(".", 1)
-    return [
-        str(name)
-        for (name,) in db.rows(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        )
-    ]
+    return db.columns(schema, table)
 
 
 def _batches(

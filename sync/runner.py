@@ -177,15 +177,7 @@ def write_plan_file(db: Database, plan: Plan, run_id: str, folder: Path) -> Path
 
 def model_columns(db: Database, destination: DestinationConfig) -> list[str]:
     """The columns of the destination's model as built, in order (none when it is not built)."""
-    schema, model = db.target.settings["schema"], destination.model
-    return [
-        str(name)
-        for (name,) in db.rows(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, model],
-        )
-    ]
+    return db.columns(db.target.settings["schema"], destination.model)
 
 
 def check_columns(db: Database, destination: DestinationConfig, config: SyncConfig) -> None:

@@ -126,11 +126,7 @@ def read_alerts(db: Database) -> list[Alert]:
         )
     columns = ", ".join(f"mart.{column}" for column in MART_COLUMNS)
     # is_holdout: only a build with var `experiments` has it (docs/definitions.md#holdout-suppression)
-    held = db.rows(
-        "select count(*) from information_schema.columns "
-        "where table_schema = ? and table_name = ? and column_name = 'is_holdout'",
-        [schema, MART],
-    )[0][0]
+    held = "is_holdout" in db.columns(schema, MART)
     columns += ", coalesce(mart.is_holdout, false)" if held else ", false"
     if db.table_exists(SCHEMA, "alert_log"):
         sql = (

@@ -149,6 +149,17 @@ class Database:
             )
         )
 
+    def columns(self, schema: str, table: str) -> list[str]:
+        """The column names of schema.table in column order (none when it does not exist)."""
+        return [
+            str(name)
+            for (name,) in self.rows(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            )
+        ]
+
     def tables(self, schema: str) -> set[str]:
         """The tables and views of a schema."""
         return {

@@ -56,7 +56,9 @@ LOAD_TIME = "<load time>"
 NULL = "\\N"
 ABSENT = "<absent>"
 SIGNIFICANT_DIGITS = 9
-PLAN_FILE = re.compile(r"^\d{8}T\d{6}Z-(?P<destination>.+)-[0-9a-f]+-plan\.jsonl$")
+PLAN_FILE = re.compile(r"^\d{8}T\d{6}Z-(?P<destination>.+)-[0-9a-f]+-(?P<kind>plan|moments)\.jsonl$")
+#: a dry run's files: its records' payloads, and what it would do with each moment
+FILE_KINDS = {"plan": "payload", "moments": "moments"}
 STEP_TIMEOUT_SECONDS = 600
 
 Fingerprints = dict[str, dict[str, Any]]
@@ -226,18 +228,18 @@ def payload_fingerprint(path: Path) -> dict[str, Any]:
     }
 
 
-def destination_of(path: Path) -> str:
-    """The destination a dry-run plan file is for, from its name `<time>-<destination>-<hex>-plan.jsonl`."""
+def file_key(path: Path) -> str:
+    """A dry-run file's key, from its name `<time>-<destination>-<hex>-<plan|moments>.jsonl`:
+    `payload:<destination>` for the records, `moments:<destination>` for the moments."""
     match = PLAN_FILE.match(path.name)
-    return match.group("destination") if match else path.stem
+    if not match:
+        return f"payload:{path.stem}"
+    return f"{FILE_KINDS[match.group('kind')]}:{match.group('destination')}"
 
 
 def payload_fingerprints(folder: Path) -> Fingerprints:
-    """Every dry-run payload file, keyed `payload:<destination>`."""
-    return {
-        f"payload:{destination_of(path)}": payload_fingerprint(path)
-        for path in sorted(folder.glob("*.jsonl"))
-    }
+    """Every dry-run file (payloads and moments), keyed as file_key says."""
+    return {file_key(path): payload_fingerprint(path) for path in sorted(folder.glob("*.jsonl"))}
 
 
 # ---------------------------------------------------------------- the validation outcome
