@@ -14,7 +14,7 @@ SPARK_VENV := .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 SPARK_STAMP := $(SPARK_VENV)/.installed
 
-.PHONY: demo test lint unit install lock bench bench-10m bench-features bench-sync clean help spark-install spark-test bench-spark
+.PHONY: demo test lint unit install lock bench bench-10m bench-features bench-sync bench-moments clean help spark-install spark-test bench-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -55,6 +55,9 @@ bench-features: $(STAMP)  ## funnel marts' share of a 1M build; experiments buil
 
 bench-sync: $(STAMP)  ## HubSpot sync throughput at the rate limit, 1M-row sync plans; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks sync
+
+bench-moments: $(STAMP)  ## journey events/s to Customer.io at its rate limit, a day's moments planned at 1M; writes docs/benchmarks.md
+	$(BIN)/python -m benchmarks moments
 
 lock: $(STAMP)  ## re-resolve requirements.lock and requirements-spark.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \

@@ -1,11 +1,11 @@
-"""`python -m benchmarks {pipeline,sync,features}` (repo root): what the Makefile's bench targets run."""
+"""`python -m benchmarks {pipeline,sync,features,moments}` (repo root): what the bench targets run."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from benchmarks import features, pipeline, sync
+from benchmarks import features, moments, pipeline, sync
 from onboard.core.logs import configure_logging
 from onboard.core.paths import PROJECT_DIR
 
@@ -17,7 +17,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="Benchmarks of onboarding-paths; each writes its table into docs/benchmarks.md.",
     )
-    commands = main.add_subparsers(dest="command", required=True, metavar="{pipeline,sync,features}")
+    commands = main.add_subparsers(dest="command", required=True, metavar="{pipeline,sync,features,moments}")
 
     steps = commands.add_parser(
         "pipeline",
@@ -77,6 +77,26 @@ def parser() -> argparse.ArgumentParser:
     extras.add_argument(
         "--section", default=features.SECTION, help="<!-- SECTION:start --> markers to write between"
     )
+
+    events = commands.add_parser("moments", help=moments.DESCRIPTION, description=moments.DESCRIPTION)
+    events.add_argument(
+        "--events",
+        type=int,
+        default=moments.DEFAULT_EVENTS,
+        help="fresh moments to send to Customer.io (0: skip)",
+    )
+    events.add_argument(
+        "--plan-customers",
+        type=int,
+        default=moments.DEFAULT_PLAN_CUSTOMERS,
+        help="customers whose moments are planned (0: skip)",
+    )
+    events.add_argument("--work-dir", type=Path, default=moments.WORK_DIR, help="scratch folder")
+    events.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write the section into")
+    events.add_argument("--no-output", action="store_true", help="print the section only")
+    events.add_argument(
+        "--section", default=moments.SECTION, help="<!-- SECTION:start --> markers to write between"
+    )
     return main
 
 
@@ -96,6 +116,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"written to {args.output}")
         return
     output = None if args.no_output else args.output
+    if args.command == "moments":
+        print(moments.run(args.events, args.plan_customers, args.work_dir, output, args.section))
+        if output is not None:
+            print(f"written to {output}")
+        return
     print(sync.run(args.records, args.plan_rows, args.work_dir, output, args.section))
     if output is not None:
         print(f"written to {output}")

@@ -34,8 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +42,7 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.fake_process import fake_process
 from benchmarks.measure import ONBOARD, run_measured, write_section
 from benchmarks.synthetic_marts import dbt_target, mart_relation
 from onboard.core.paths import PROJECT_DIR
@@ -236,28 +236,12 @@ def serve_fake_hubspot(token: str, max_requests: int, window_s: float) -> None:
         sys.stdout.flush()
 
 
-@contextmanager
-def fake_hubspot() -> Iterator[tuple[subprocess.Popen[str], str]]:
+def fake_hubspot() -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
     """The fake HubSpot process and its base URL; killed on exit if still running."""
     requests, seconds = HUBSPOT_LIMIT
-    code = f"from benchmarks.sync import serve_fake_hubspot as s; s({TOKEN!r}, {requests}, {seconds})"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=PROJECT_DIR,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    return fake_process(
+        f"from benchmarks.sync import serve_fake_hubspot as s; s({TOKEN!r}, {requests}, {seconds})", "HubSpot"
     )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the fake HubSpot did not start (said {url!r})")
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def fake_report(process: subprocess.Popen[str]) -> dict[str, Any]:

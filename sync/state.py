@@ -209,21 +209,29 @@ def record_acknowledged(db: Database, destination: str, run_id: str, records: li
             "run_id": run_id,
         }
     )
+    upsert_frame(db, STATE, frame, ("destination", "record_key"))
+
+
+def upsert_frame(
+    db: Database, table: str, frame: pd.DataFrame, key: tuple[str, ...], keep: tuple[str, ...] = ()
+) -> None:
+    """Insert a frame's rows, or update the row with the same key: every column but the key and
+    `keep` (columns an existing row keeps). One statement, the key's index finding each row."""
     columns = list(frame.columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("destination", "record_key"))
-    insert = f"insert into {STATE} ({', '.join(columns)}) "
-    conflict = f" on conflict (destination, record_key) do update set {updates}"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key and c not in keep)
+    insert = f"insert into {table} ({', '.join(columns)}) "
+    conflict = f" on conflict ({', '.join(key)}) do update set {updates}"
     if db.kind == "postgres":
         from psycopg2.extras import execute_values
 
         with db.connection.cursor() as cursor:
             execute_values(cursor, insert + "values %s" + conflict, list(frame.itertuples(index=False)))
         return
-    db.connection.register("acknowledged_batch", frame)
+    db.connection.register("frame_to_upsert", frame)
     try:
-        db.execute(insert + f"select {', '.join(columns)} from acknowledged_batch" + conflict)
+        db.execute(insert + f"select {', '.join(columns)} from frame_to_upsert" + conflict)
     finally:
-        db.connection.unregister("acknowledged_batch")
+        db.connection.unregister("frame_to_upsert")
 
 
 def record_errors(

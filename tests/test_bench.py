@@ -43,7 +43,7 @@ def test_a_failing_command_raises_with_its_exit_code():
         raise AssertionError("no error")
 
 
-@pytest.mark.parametrize("command", [None, "pipeline", "sync", "features"])
+@pytest.mark.parametrize("command", [None, "pipeline", "sync", "features", "moments"])
 def test_the_benchmarks_command_line_has_help(command: str | None):
     args = [sys.executable, "-m", "benchmarks", *filter(None, [command]), "--help"]
     result = subprocess.run(args, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
