@@ -141,6 +141,19 @@ def call_in_child(function: str, *args: Any) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def records_only_config(folder: Path) -> Path:
+    """sync/mappings.yml with Customer.io's moments switched off (HubSpot's ship off): the synthetic
+    warehouse holds the records' marts only; `python -m benchmarks moments` measures the moments."""
+    journey = "    moments:\n      # the journey events"
+    text = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
+    if text.count(journey) != 1:
+        raise RuntimeError("sync/mappings.yml: Customer.io's moments block moved; update records_only_config")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "records-only.yml"
+    path.write_text(text.replace(journey, "    moments:\n      enabled: false\n      # the journey events"))
+    return path
+
+
 def sync_env(warehouse: Path, results_dir: Path) -> dict[str, str]:
     """The environment of an `onboard sync` run on the synthetic warehouse."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
@@ -148,6 +161,7 @@ def sync_env(warehouse: Path, results_dir: Path) -> dict[str, str]:
         "ONBOARD_TARGET": "duckdb",
         "ONBOARD_DUCKDB_PATH": str(warehouse),
         "ONBOARD_SYNC_RESULTS_DIR": str(results_dir),
+        "ONBOARD_SYNC_CONFIG": str(records_only_config(results_dir)),
         "COLUMNS": "200",
     }
     return env

@@ -123,6 +123,10 @@ def customer_expressions(as_of: datetime, values: Mapping[str, Sequence[str]]) -
         "checkpoint_state": (
             f"case when activated then {quote_literal(activated_state)} else {_pick(pending, 'state')} end"
         ),
+        # product-qualified (int_customers_product_qualified): one customer in ten, qualified lately
+        "is_product_qualified": f"{_draw('qualified', 10)} = 0",
+        "pql_reason": f"case when {_draw('qualified', 10)} = 0 then 'activated_pricing_interest' end",
+        "pql_at": f"case when {_draw('qualified', 10)} = 0 then {_around(stamp, 'pql_at', 30)} end",
         # inputs of the suppression rule (int_customer_emails_summarised)
         "has_opted_out": f"{_draw('opted_out', 100)} < {OPTED_OUT}",
         "is_frequency_capped": f"{_draw('frequency_capped', 100)} < {CAPPED}",

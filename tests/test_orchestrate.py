@@ -47,11 +47,17 @@ def test_demo_then_the_daily_run(tmp_path: Path):
     assert f"usable events    {usable:,}" in lines
     assert (tmp_path / "results" / "dashboard.html").is_file()
     assert "dashboard        results/dashboard.html (open it in a browser; works offline)" in lines
-    # the demo ends with a dry run of every destination: a plan file each, nothing recorded as sent
-    assert sorted(path.name.split("-")[1] for path in (tmp_path / "sync").glob("*.jsonl")) == [
-        "customerio",
-        "hubspot",
+    # the demo ends with a dry run of every destination: a plan file each (and Customer.io's
+    # moments), nothing recorded as sent
+    assert sorted(
+        path.name.split("-", 1)[1].split("-", 1)[0] + path.name.rsplit("-", 1)[1]
+        for path in (tmp_path / "sync").glob("*.jsonl")
+    ) == [
+        "customeriomoments.jsonl",
+        "customerioplan.jsonl",
+        "hubspotplan.jsonl",
     ]
+    assert scalar(warehouse, "select count(*) from sync.moment_deliveries") == 0
     assert scalar(warehouse, "select count(*) from sync.sync_state") == 0
 
     # the daily run on the same warehouse: nothing new loaded, so validation passes an empty
@@ -59,4 +65,4 @@ def test_demo_then_the_daily_run(tmp_path: Path):
     run = onboard("run", "--dry-run", cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "passed: 0 blocking, 0 warnings" in run.stderr
-    assert len(list((tmp_path / "sync").glob("*.jsonl"))) == 4
+    assert len(list((tmp_path / "sync").glob("*.jsonl"))) == 6

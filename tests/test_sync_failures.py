@@ -169,8 +169,8 @@ MAPPINGS = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
 ESP_COLUMNS = (
     "customer_id, email, plan_tier, signup_at, track, routing_confidence, milestone_score, next_best_action, "
     "action_priority, is_activated, activated_at, checkpoint_state, stall_step, stall_severity, "
-    "stalled_since, risk_action, suppress_onboarding, global_suppression, suppression_reason, "
-    "frequency_capped, as_of"
+    "stalled_since, risk_action, is_product_qualified, pql_reason, pql_at, suppress_onboarding, "
+    "global_suppression, suppression_reason, frequency_capped, as_of"
 )
 
 
