@@ -109,7 +109,10 @@ def connect(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
     """)
     con.execute("""
         create view usable as
-        select * exclude (unusable_reason), coalesce(properties, '{}') as props
+        select
+            * exclude (unusable_reason),
+            -- null unless valid JSON: DuckDB may read props before the filter drops the broken rows
+            case when json_valid(coalesce(properties, '{}')) then coalesce(properties, '{}') end as props
         from events_checked where unusable_reason is null
     """)
     return con
