@@ -147,7 +147,9 @@ def test_5xx_429_and_dropped_answers_neither_lose_nor_repeat_an_event(target, cu
 def test_a_sync_killed_while_sending_events_repeats_none_when_re_run(target, tmp_path):  # noqa: F811
     # five events a request, so the kill lands between requests whoever the day's events belong to
     mappings = (PROJECT_DIR / "sync" / "mappings.yml").read_text()
-    events_batch = "      batch_size: 100           # events per /api/v2/batch request (one per person per request)"
+    events_batch = (
+        "      batch_size: 100           # events per /api/v2/batch request (one per person per request)"
+    )
     assert mappings.count(events_batch) == 1
     (tmp_path / "small.yml").write_text(mappings.replace(events_batch, "      batch_size: 5"))
     env = {
